@@ -1,0 +1,393 @@
+//! The process table: every running computer's process, its queue, timers,
+//! stop state and user, behind one lock.
+//!
+//! Lock discipline: the table lock is never held while Lua runs or while a
+//! thread blocks (the stop gate waits on a condition variable, which releases
+//! it). Calls out through [`ComputerPort`] happen under the lock, which is
+//! what keeps a port from being used after its process has exited.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use super::queue::{EventQueue, Full, Item, TimerId, ALARM_BIT};
+use super::signals::{SIGCONT, SIGKILL};
+use super::timers::TimerService;
+use super::users::{may_signal, UserTable};
+use super::value::Payload;
+use super::{Pid, Ticket};
+
+/// Timers and alarms one process may have pending at once.
+pub const MAX_PENDING_TIMERS: usize = 4096;
+/// How often a stopped process re-checks that its computer is still on
+/// (the emulator can switch it off without telling the plugin).
+const GATE_POLL: Duration = Duration::from_millis(20);
+
+/// The kernel's view of the computer a process runs on.
+pub trait ComputerPort: Send + Sync {
+    /// Whether the computer is on (not off, shutting down or rebooting).
+    fn is_running(&self) -> bool;
+    /// Asks the computer to deliver one item: it calls back on its own
+    /// thread, with `ticket`, when its program next waits for an event.
+    fn notify(&self, ticket: Ticket);
+    /// Shuts the computer down; a busy one stops at its next yield.
+    fn power_off(&self);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillError {
+    NoSuchProcess,
+    PermissionDenied,
+}
+
+impl KillError {
+    /// The contract's exact message.
+    pub fn message(self) -> &'static str {
+        match self {
+            KillError::NoSuchProcess => "No such process",
+            KillError::PermissionDenied => "Permission denied",
+        }
+    }
+}
+
+/// What `kill` did, when it succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kill {
+    /// SIGKILL: the target is shutting down.
+    Killed,
+    /// The signal waits in the target's queue for its handler or as an event.
+    Queued,
+    /// The caller signalled itself: its handler must run before `kill` returns.
+    ToSelf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyTimers;
+
+type TimerKey = (Ticket, TimerId);
+
+struct Process {
+    incarnation: u32,
+    port: Box<dyn ComputerPort>,
+    queue: EventQueue,
+    timers: HashSet<TimerId>,
+    next_timer: TimerId,
+    next_alarm: TimerId,
+    stopped: bool,
+}
+
+struct Table {
+    processes: HashMap<Pid, Process>,
+    next_incarnation: u32,
+    closing: bool,
+    timers: Option<TimerService<TimerKey>>,
+}
+
+impl Table {
+    /// The process behind `ticket`, if that incarnation is still current.
+    fn current(&mut self, ticket: Ticket) -> Option<&mut Process> {
+        self.processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)
+    }
+
+    fn disarm_all(&self, ticket: Ticket, process: &Process) {
+        if let Some(timers) = &self.timers {
+            for &id in &process.timers {
+                timers.disarm((ticket, id));
+            }
+        }
+    }
+}
+
+pub struct Kernel {
+    table: Mutex<Table>,
+    gate: Condvar,
+    users: UserTable,
+}
+
+impl Kernel {
+    /// Creates the kernel and starts its timer thread.
+    pub fn start(users: UserTable) -> Arc<Kernel> {
+        let kernel = Arc::new(Kernel {
+            table: Mutex::new(Table {
+                processes: HashMap::new(),
+                next_incarnation: 0,
+                closing: false,
+                timers: None,
+            }),
+            gate: Condvar::new(),
+            users,
+        });
+        let weak: Weak<Kernel> = Arc::downgrade(&kernel);
+        let timers = TimerService::start("phoenix-timers", move |key: TimerKey| {
+            if let Some(kernel) = weak.upgrade() {
+                kernel.timer_expired(key);
+            }
+        });
+        kernel.lock().timers = Some(timers);
+        kernel
+    }
+
+    /// Stops everything: stopped processes are released, the timer thread is
+    /// joined and every process is forgotten. Nothing is called afterwards.
+    pub fn shutdown(&self) {
+        let timers = {
+            let mut table = self.lock();
+            table.closing = true;
+            table.processes.clear();
+            table.timers.take()
+        };
+        self.gate.notify_all();
+        drop(timers); // joins the thread, outside the lock it may be waiting for
+    }
+
+    pub fn user_of(&self, pid: Pid) -> &str {
+        self.users.user_of(pid)
+    }
+
+    /// Starts a new incarnation of process `pid` (a computer booted).
+    /// Whatever an older incarnation left behind is discarded.
+    pub fn spawn(&self, pid: Pid, port: Box<dyn ComputerPort>) -> Ticket {
+        let mut table = self.lock();
+        table.next_incarnation = table.next_incarnation.wrapping_add(1).max(1);
+        let ticket = Ticket {
+            pid,
+            incarnation: table.next_incarnation,
+        };
+        let process = Process {
+            incarnation: ticket.incarnation,
+            port,
+            queue: EventQueue::default(),
+            timers: HashSet::new(),
+            next_timer: 1,
+            next_alarm: 1,
+            stopped: false,
+        };
+        if let Some(old) = table.processes.insert(pid, process) {
+            let old_ticket = Ticket {
+                pid,
+                incarnation: old.incarnation,
+            };
+            table.disarm_all(old_ticket, &old);
+        }
+        ticket
+    }
+
+    /// Ends incarnation `ticket` (its computer's Lua state is closing).
+    pub fn exit(&self, ticket: Ticket) {
+        let mut table = self.lock();
+        if table.current(ticket).is_some() {
+            if let Some(process) = table.processes.remove(&ticket.pid) {
+                table.disarm_all(ticket, &process);
+            }
+        }
+    }
+
+    /// Whether `ticket` is still the current incarnation of its process.
+    pub fn is_current(&self, ticket: Ticket) -> bool {
+        self.lock().current(ticket).is_some()
+    }
+
+    /// `kill`: permission and existence checks, then SIGKILL/SIGCONT effects
+    /// and queueing. Signals to oneself are left to the caller.
+    pub fn kill(&self, sender: Ticket, target: Pid, signal: i32) -> Result<Kill, KillError> {
+        let mut table = self.lock();
+        let process = table
+            .processes
+            .get_mut(&target)
+            .filter(|p| p.port.is_running())
+            .ok_or(KillError::NoSuchProcess)?;
+        if !may_signal(self.users.user_of(sender.pid), self.users.user_of(target)) {
+            return Err(KillError::PermissionDenied);
+        }
+        if signal == SIGKILL {
+            process.stopped = false;
+            process.port.power_off();
+            self.gate.notify_all();
+            return Ok(Kill::Killed);
+        }
+        if signal == SIGCONT {
+            process.stopped = false;
+            process.queue.drop_pending_stops();
+            self.gate.notify_all();
+        }
+        if target == sender.pid {
+            return Ok(Kill::ToSelf);
+        }
+        let ticket = Ticket {
+            pid: target,
+            incarnation: process.incarnation,
+        };
+        match process.queue.push(Item::Signal(signal)) {
+            Ok(()) => process.port.notify(ticket),
+            Err(Full) => eprintln!(
+                "phoenix-events: computer {target} has {} items waiting; signal {signal} refused",
+                process.queue.len()
+            ),
+        }
+        Ok(Kill::Queued)
+    }
+
+    /// `sendEvent`: true when the event was queued for a running process.
+    pub fn send(&self, sender: Pid, target: Pid, name: String, data: Payload) -> bool {
+        let mut table = self.lock();
+        let Some(process) = table
+            .processes
+            .get_mut(&target)
+            .filter(|p| p.port.is_running())
+        else {
+            return false;
+        };
+        let item = Item::Remote { sender, name, data };
+        let queued = process.queue.push(item).is_ok();
+        if queued {
+            process.port.notify(Ticket {
+                pid: target,
+                incarnation: process.incarnation,
+            });
+        }
+        queued
+    }
+
+    /// Queues `item` for the process itself (its own events, its own
+    /// signal events, `terminate`).
+    pub fn push(&self, ticket: Ticket, item: Item) -> Result<(), Full> {
+        let mut table = self.lock();
+        let process = table.current(ticket).ok_or(Full)?;
+        process.queue.push(item)?;
+        process.port.notify(ticket);
+        Ok(())
+    }
+
+    /// Takes the next item to deliver, on the process's own thread.
+    pub fn pop(&self, ticket: Ticket) -> Option<Item> {
+        self.lock().current(ticket)?.queue.pop()
+    }
+
+    /// A copy of the first waiting item for which `is_event` holds.
+    pub fn peek(&self, ticket: Ticket, is_event: impl Fn(&Item) -> bool) -> Option<Item> {
+        let mut table = self.lock();
+        let process = table.current(ticket)?;
+        let first = process.queue.iter().find(|item| is_event(item)).cloned();
+        first
+    }
+
+    /// Starts a timer (or, with `alarm`, an alarm) that queues its event after
+    /// `delay`. Returns its ID.
+    pub fn start_timer(
+        &self,
+        ticket: Ticket,
+        delay: Duration,
+        alarm: bool,
+    ) -> Result<TimerId, TooManyTimers> {
+        let mut table = self.lock();
+        let Table {
+            processes, timers, ..
+        } = &mut *table;
+        let process = processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)
+            .ok_or(TooManyTimers)?;
+        if process.timers.len() >= MAX_PENDING_TIMERS {
+            return Err(TooManyTimers);
+        }
+        let id = process.allocate_timer_id(alarm);
+        process.timers.insert(id);
+        if let Some(timers) = timers {
+            timers.arm((ticket, id), Instant::now() + delay);
+        }
+        Ok(id)
+    }
+
+    /// Cancels timer or alarm `id`: it will not fire, and its event is taken
+    /// out of the queue if it was already waiting there.
+    pub fn cancel(&self, ticket: Ticket, id: TimerId) {
+        let mut table = self.lock();
+        let Table {
+            processes, timers, ..
+        } = &mut *table;
+        let Some(process) = processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)
+        else {
+            return;
+        };
+        if process.timers.remove(&id) {
+            if let Some(timers) = timers {
+                timers.disarm((ticket, id));
+            }
+        }
+        process.queue.remove_timer(id);
+    }
+
+    /// Stops the process (SIGSTOP's default action): it will wait at the
+    /// gate queued here, receiving nothing, until continued or killed.
+    pub fn stop(&self, ticket: Ticket) {
+        let mut table = self.lock();
+        if let Some(process) = table.current(ticket) {
+            process.stopped = true;
+            if process.queue.push(Item::Gate).is_ok() {
+                process.port.notify(ticket);
+            }
+        }
+    }
+
+    /// Blocks the process's thread while it is stopped. Returns when it is
+    /// continued, killed, switched off or rebooted, or the plugin unloads.
+    pub fn wait_while_stopped(&self, ticket: Ticket) {
+        let mut table = self.lock();
+        loop {
+            let closing = table.closing;
+            let Some(process) = table.current(ticket) else {
+                return;
+            };
+            if !process.stopped || closing || !process.port.is_running() {
+                return;
+            }
+            table = self
+                .gate
+                .wait_timeout(table, GATE_POLL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn timer_expired(&self, (ticket, id): TimerKey) {
+        let mut table = self.lock();
+        if let Some(process) = table.current(ticket) {
+            if process.timers.remove(&id) {
+                process.queue.push_timer(id);
+                process.port.notify(ticket);
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // A panic elsewhere must not take every computer down with it.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Process {
+    /// The next free ID: timers count up from 1 below 2^31, alarms the same
+    /// with bit 31 set; IDs still pending are skipped.
+    fn allocate_timer_id(&mut self, alarm: bool) -> TimerId {
+        let counter = if alarm {
+            &mut self.next_alarm
+        } else {
+            &mut self.next_timer
+        };
+        loop {
+            let n = *counter;
+            *counter = if n >= ALARM_BIT - 1 { 1 } else { n + 1 };
+            let id = if alarm { n | ALARM_BIT } else { n };
+            if !self.timers.contains(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

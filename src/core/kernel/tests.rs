@@ -1,0 +1,234 @@
+use super::*;
+use crate::core::signals::{SIGSTOP, SIGTERM};
+use crate::core::value::Value;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+
+/// A computer that records what the kernel asked of it.
+#[derive(Default)]
+struct FakeComputer {
+    running: AtomicBool,
+    notified: AtomicUsize,
+    powered_off: AtomicBool,
+}
+
+struct Port(Arc<FakeComputer>);
+
+impl ComputerPort for Port {
+    fn is_running(&self) -> bool {
+        self.0.running.load(Ordering::SeqCst)
+    }
+    fn notify(&self, _: Ticket) {
+        self.0.notified.fetch_add(1, Ordering::SeqCst);
+    }
+    fn power_off(&self) {
+        self.0.powered_off.store(true, Ordering::SeqCst);
+        self.0.running.store(false, Ordering::SeqCst);
+    }
+}
+
+fn boot(kernel: &Kernel, pid: Pid) -> (Ticket, Arc<FakeComputer>) {
+    let computer = Arc::new(FakeComputer::default());
+    computer.running.store(true, Ordering::SeqCst);
+    (kernel.spawn(pid, Box::new(Port(computer.clone()))), computer)
+}
+
+fn users() -> UserTable {
+    UserTable::parse(r#"{"users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#)
+        .unwrap()
+}
+
+fn drain(kernel: &Kernel, ticket: Ticket) -> Vec<Item> {
+    std::iter::from_fn(|| kernel.pop(ticket)).collect()
+}
+
+fn text(name: &str) -> Payload {
+    Payload::scalar(Value::String(name.as_bytes().into()))
+}
+
+#[test]
+fn kill_checks_existence_then_permission() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (_, c3) = boot(&kernel, 3);
+    let (root, _) = boot(&kernel, 0);
+    assert_eq!(kernel.kill(a1, 42, 10), Err(KillError::NoSuchProcess));
+    assert_eq!(kernel.kill(a1, 3, 10), Err(KillError::PermissionDenied));
+    assert_eq!(kernel.kill(root, 3, 10), Ok(Kill::Queued));
+    c3.running.store(false, Ordering::SeqCst); // shutting down: not a process
+    assert_eq!(kernel.kill(root, 3, 10), Err(KillError::NoSuchProcess));
+    kernel.shutdown();
+}
+
+#[test]
+fn signals_queue_in_order_and_notify_the_target() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    kernel.kill(a1, 2, 10).unwrap();
+    kernel.kill(a1, 2, 12).unwrap();
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 2);
+    assert_eq!(drain(&kernel, a2), vec![Item::Signal(10), Item::Signal(12)]);
+    assert_eq!(kernel.kill(a1, 1, SIGTERM), Ok(Kill::ToSelf));
+    kernel.shutdown();
+}
+
+#[test]
+fn sigkill_powers_off_and_releases_a_stopped_target() {
+    let kernel = Arc::new(Kernel::start(users()));
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    kernel.stop(a2);
+    let waiter = {
+        let kernel = kernel.clone();
+        thread::spawn(move || kernel.wait_while_stopped(a2))
+    };
+    assert_eq!(kernel.kill(a1, 2, SIGKILL), Ok(Kill::Killed));
+    waiter.join().unwrap();
+    assert!(c2.powered_off.load(Ordering::SeqCst));
+    kernel.shutdown();
+}
+
+#[test]
+fn sigcont_resumes_first_and_discards_pending_stops() {
+    let kernel = Arc::new(Kernel::start(users()));
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, _) = boot(&kernel, 2);
+    kernel.kill(a1, 2, SIGSTOP).unwrap();
+    kernel.kill(a1, 2, SIGCONT).unwrap();
+    assert_eq!(drain(&kernel, a2), vec![Item::Signal(SIGCONT)]);
+
+    kernel.stop(a2);
+    let waiter = {
+        let kernel = kernel.clone();
+        thread::spawn(move || kernel.wait_while_stopped(a2))
+    };
+    kernel.kill(a1, 2, SIGCONT).unwrap();
+    waiter.join().unwrap();
+    kernel.shutdown();
+}
+
+#[test]
+fn send_reports_whether_the_event_was_queued() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (b3, c3) = boot(&kernel, 3);
+    assert!(!kernel.send(1, 9, "x".into(), text("a")));
+    for i in 0..crate::core::queue::MAX_QUEUED_EVENTS {
+        assert!(kernel.send(1, 3, format!("e{i}"), text("a")), "event {i}");
+    }
+    assert!(!kernel.send(1, 3, "over".into(), text("a")), "full queue");
+    assert!(matches!(kernel.pop(b3), Some(Item::Remote { sender: 1, ref name, .. }) if name == "e0"));
+    assert!(matches!(kernel.pop(b3), Some(Item::Remote { ref name, .. }) if name == "e1"));
+    c3.running.store(false, Ordering::SeqCst);
+    assert!(!kernel.send(1, 3, "off".into(), text("a")));
+    let _ = a1;
+    kernel.shutdown();
+}
+
+#[test]
+fn a_new_incarnation_starts_empty_and_old_tickets_go_stale() {
+    let kernel = Kernel::start(users());
+    let (old, _) = boot(&kernel, 1);
+    kernel.push(old, Item::Terminate).unwrap();
+    let (new, _) = boot(&kernel, 1);
+    assert!(!kernel.is_current(old));
+    assert_eq!(kernel.pop(old), None);
+    assert_eq!(kernel.pop(new), None);
+    assert!(kernel.push(old, Item::Terminate).is_err());
+    kernel.exit(old); // a late exit of the old incarnation changes nothing
+    assert!(kernel.is_current(new));
+    kernel.exit(new);
+    assert!(!kernel.is_current(new));
+    kernel.shutdown();
+}
+
+fn wait_for_item(kernel: &Kernel, ticket: Ticket) -> Item {
+    for _ in 0..500 {
+        if let Some(item) = kernel.pop(ticket) {
+            return item;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    panic!("no item arrived");
+}
+
+#[test]
+fn timers_fire_once_and_cancelled_ones_never_arrive() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    let cancelled = kernel.start_timer(t, Duration::from_millis(30), false).unwrap();
+    let fired = kernel.start_timer(t, Duration::ZERO, false).unwrap();
+    kernel.cancel(t, cancelled);
+    assert_eq!(wait_for_item(&kernel, t), Item::Timer(fired));
+    thread::sleep(Duration::from_millis(60));
+    assert_eq!(kernel.pop(t), None);
+
+    // Already expired and waiting in the queue: cancel still removes it.
+    let late = kernel.start_timer(t, Duration::ZERO, false).unwrap();
+    while kernel.peek(t, |_| true).is_none() {
+        thread::sleep(Duration::from_millis(1));
+    }
+    kernel.cancel(t, late);
+    assert_eq!(kernel.pop(t), None);
+    kernel.shutdown();
+}
+
+#[test]
+fn timer_ids_are_unique_and_alarms_have_bit_31() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    let hour = Duration::from_secs(3600);
+    let timers: HashSet<_> = (0..100)
+        .map(|_| kernel.start_timer(t, hour, false).unwrap())
+        .collect();
+    assert_eq!(timers.len(), 100);
+    assert!(timers.iter().all(|&id| id > 0 && id < ALARM_BIT));
+    let alarm = kernel.start_timer(t, hour, true).unwrap();
+    assert!(alarm >= ALARM_BIT);
+    kernel.shutdown();
+}
+
+#[test]
+fn allocation_wraps_and_skips_pending_ids() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    let first = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    {
+        let mut table = kernel.lock();
+        table.current(t).unwrap().next_timer = ALARM_BIT - 1;
+    }
+    let top = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    let wrapped = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    assert_eq!((first, top), (1, ALARM_BIT - 1));
+    assert_eq!(wrapped, 2, "1 is still pending, so it is skipped");
+    kernel.shutdown();
+}
+
+#[test]
+fn timers_are_bounded_per_process() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    for _ in 0..MAX_PENDING_TIMERS {
+        kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    }
+    assert_eq!(
+        kernel.start_timer(t, Duration::from_secs(3600), false),
+        Err(TooManyTimers)
+    );
+    kernel.shutdown();
+}
+
+#[test]
+fn shutdown_releases_stopped_processes_and_joins_the_timer_thread() {
+    let kernel = Arc::new(Kernel::start(users()));
+    let (t, _) = boot(&kernel, 1);
+    kernel.stop(t);
+    let waiter = {
+        let kernel = kernel.clone();
+        thread::spawn(move || kernel.wait_while_stopped(t))
+    };
+    kernel.shutdown(); // the waiter returns only if shutdown opened the gate
+    waiter.join().unwrap();
+    assert!(!kernel.is_current(t));
+}

@@ -1,0 +1,200 @@
+//! One process's FIFO of undelivered items: events of every kind, signals
+//! waiting for their handler, and stop gates, in the order they were queued.
+
+use std::collections::VecDeque;
+
+use super::value::Payload;
+use super::Pid;
+
+/// Timer and alarm IDs; alarms have [`ALARM_BIT`] set.
+pub type TimerId = u32;
+pub const ALARM_BIT: TimerId = 1 << 31;
+
+/// Data events (`queueEvent`, `sendEvent`) a process may have waiting.
+pub const MAX_QUEUED_EVENTS: usize = 1024;
+/// Payload bytes a process may have waiting.
+pub const MAX_QUEUED_BYTES: usize = 16 << 20;
+/// Items of any kind a process may have waiting (signals, terminate, gates
+/// and timer events count here; timers are bounded by their own limit).
+pub const MAX_QUEUED_ITEMS: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `sendEvent`: arrives as `"remote_event", {sender, type, data}`.
+    Remote {
+        sender: Pid,
+        name: String,
+        data: Payload,
+    },
+    /// `queueEvent`: the parameter table stays in the process's own Lua state;
+    /// `handle` names it there.
+    Local { name: String, handle: u64 },
+    /// An expired timer or alarm: `"timer"`/`"alarm", {id = ID}`.
+    Timer(TimerId),
+    /// A signal: its handler runs, or it arrives as `"signal", {signal = n}`.
+    Signal(i32),
+    /// A CraftOS `terminate` event (SIGINT's default action).
+    Terminate,
+    /// A stop gate: the process waits here while it is stopped.
+    Gate,
+}
+
+impl Item {
+    fn is_data(&self) -> bool {
+        matches!(self, Item::Remote { .. } | Item::Local { .. })
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Item::Remote { name, data, .. } => name.len() + data.bytes(),
+            Item::Local { name, .. } => name.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Why a queue refused an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full;
+
+#[derive(Debug, Default)]
+pub struct EventQueue {
+    items: VecDeque<Item>,
+    data_events: usize,
+    bytes: usize,
+}
+
+impl EventQueue {
+    /// Queues `item` behind everything else, unless a limit refuses it.
+    pub fn push(&mut self, item: Item) -> Result<(), Full> {
+        let bytes = item.bytes();
+        let refused = self.items.len() >= MAX_QUEUED_ITEMS
+            || (item.is_data()
+                && (self.data_events >= MAX_QUEUED_EVENTS
+                    || self.bytes + bytes > MAX_QUEUED_BYTES));
+        if refused {
+            return Err(Full);
+        }
+        self.account(&item, true);
+        self.items.push_back(item);
+        Ok(())
+    }
+
+    /// A timer event is never refused: timers are bounded where they are set.
+    pub fn push_timer(&mut self, id: TimerId) {
+        self.items.push_back(Item::Timer(id));
+    }
+
+    pub fn pop(&mut self) -> Option<Item> {
+        let item = self.items.pop_front()?;
+        self.account(&item, false);
+        Some(item)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Removes the waiting event of timer `id`, if any.
+    pub fn remove_timer(&mut self, id: TimerId) -> bool {
+        let before = self.items.len();
+        self.items.retain(|item| *item != Item::Timer(id));
+        before != self.items.len()
+    }
+
+    /// Discards pending stop signals, as SIGCONT does on Unix, so that a
+    /// SIGCONT sent after a SIGSTOP always leaves the process running.
+    pub fn drop_pending_stops(&mut self) {
+        self.items
+            .retain(|item| !matches!(item, Item::Signal(s) if super::signals::is_stop(*s)));
+    }
+
+    fn account(&mut self, item: &Item, added: bool) {
+        if item.is_data() {
+            let bytes = item.bytes();
+            if added {
+                self.data_events += 1;
+                self.bytes += bytes;
+            } else {
+                self.data_events -= 1;
+                self.bytes -= bytes;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::value::{Payload, Value};
+
+    fn local(n: u64) -> Item {
+        Item::Local {
+            name: "e".into(),
+            handle: n,
+        }
+    }
+
+    #[test]
+    fn items_come_out_in_fifo_order() {
+        let mut q = EventQueue::default();
+        q.push(local(1)).unwrap();
+        q.push(Item::Signal(10)).unwrap();
+        q.push_timer(3);
+        assert_eq!(q.pop(), Some(local(1)));
+        assert_eq!(q.pop(), Some(Item::Signal(10)));
+        assert_eq!(q.pop(), Some(Item::Timer(3)));
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn data_events_are_refused_when_full_and_nothing_is_dropped() {
+        let mut q = EventQueue::default();
+        for i in 0..MAX_QUEUED_EVENTS as u64 {
+            q.push(local(i)).unwrap();
+        }
+        assert_eq!(q.push(local(9999)), Err(Full));
+        assert_eq!(q.len(), MAX_QUEUED_EVENTS);
+        assert_eq!(q.pop(), Some(local(0)));
+        q.push(local(9999)).unwrap();
+    }
+
+    #[test]
+    fn payload_bytes_are_bounded() {
+        let mut q = EventQueue::default();
+        let big = Payload::scalar(Value::String(vec![0; 900_000].into()));
+        let remote = || Item::Remote {
+            sender: 1,
+            name: "x".into(),
+            data: big.clone(),
+        };
+        let fits = MAX_QUEUED_BYTES / big.bytes();
+        for _ in 0..fits {
+            q.push(remote()).unwrap();
+        }
+        assert_eq!(q.push(remote()), Err(Full));
+        q.pop();
+        q.push(remote()).unwrap();
+    }
+
+    #[test]
+    fn timers_can_be_removed_and_stops_dropped() {
+        let mut q = EventQueue::default();
+        q.push_timer(1);
+        q.push(Item::Signal(19)).unwrap();
+        q.push(Item::Signal(10)).unwrap();
+        q.push(Item::Signal(22)).unwrap();
+        assert!(q.remove_timer(1));
+        assert!(!q.remove_timer(1));
+        q.drop_pending_stops();
+        assert_eq!(q.iter().cloned().collect::<Vec<_>>(), vec![Item::Signal(10)]);
+    }
+}

@@ -1,0 +1,155 @@
+//! Plain Lua data that can cross from one computer to another.
+//!
+//! A [`Payload`] is a graph: every table is a node, referenced by index, so a
+//! table reachable twice stays one table and cycles stay cycles. Strings are
+//! bytes; integers and floats are kept apart.
+
+/// Index of a table node inside its [`Payload`].
+pub type TableId = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Nil,
+    Boolean(bool),
+    Integer(i64),
+    Number(f64),
+    String(Box<[u8]>),
+    Table(TableId),
+}
+
+/// The most bytes one payload may take (strings plus a fixed cost per value).
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// What every value and table costs on top of its string bytes.
+const VALUE_COST: usize = 16;
+const TABLE_COST: usize = 32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payload {
+    root: Value,
+    tables: Vec<Vec<(Value, Value)>>,
+    bytes: usize,
+}
+
+/// The payload would exceed [`MAX_PAYLOAD_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge;
+
+impl Payload {
+    /// A payload holding a single non-table value.
+    pub fn scalar(value: Value) -> Payload {
+        debug_assert!(!matches!(value, Value::Table(_)));
+        let bytes = cost(&value);
+        Payload {
+            root: value,
+            tables: Vec::new(),
+            bytes,
+        }
+    }
+
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// The key/value pairs of table `id`, in no particular order.
+    pub fn entries(&self, id: TableId) -> &[(Value, Value)] {
+        &self.tables[id as usize]
+    }
+
+    /// The accounted size, compared against [`MAX_PAYLOAD_BYTES`].
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// Builds a payload table by table, enforcing the size limit as it grows.
+#[derive(Debug, Default)]
+pub struct PayloadBuilder {
+    tables: Vec<Vec<(Value, Value)>>,
+    bytes: usize,
+}
+
+impl PayloadBuilder {
+    pub fn new() -> PayloadBuilder {
+        PayloadBuilder::default()
+    }
+
+    pub fn new_table(&mut self) -> Result<TableId, TooLarge> {
+        self.charge(TABLE_COST)?;
+        self.tables.push(Vec::new());
+        Ok((self.tables.len() - 1) as TableId)
+    }
+
+    pub fn insert(&mut self, table: TableId, key: Value, value: Value) -> Result<(), TooLarge> {
+        self.charge(cost(&key) + cost(&value))?;
+        self.tables[table as usize].push((key, value));
+        Ok(())
+    }
+
+    pub fn finish(self, root: Value) -> Payload {
+        let bytes = self.bytes + cost(&root);
+        Payload {
+            root,
+            tables: self.tables,
+            bytes,
+        }
+    }
+
+    fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
+        self.bytes += bytes;
+        if self.bytes > MAX_PAYLOAD_BYTES {
+            Err(TooLarge)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn cost(value: &Value) -> usize {
+    match value {
+        Value::String(bytes) => VALUE_COST + bytes.len(),
+        _ => VALUE_COST,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_tables_and_cycles_are_one_node() {
+        let mut b = PayloadBuilder::new();
+        let root = b.new_table().unwrap();
+        let shared = b.new_table().unwrap();
+        b.insert(root, Value::Integer(1), Value::Table(shared)).unwrap();
+        b.insert(root, Value::Integer(2), Value::Table(shared)).unwrap();
+        b.insert(shared, Value::String(b"up".to_vec().into()), Value::Table(root))
+            .unwrap();
+        let p = b.finish(Value::Table(root));
+        assert_eq!(p.table_count(), 2);
+        assert_eq!(p.entries(root).len(), 2);
+        assert_eq!(p.entries(shared)[0].1, Value::Table(root));
+    }
+
+    #[test]
+    fn size_limit_is_enforced_while_building() {
+        let mut b = PayloadBuilder::new();
+        let t = b.new_table().unwrap();
+        let big = vec![b'x'; MAX_PAYLOAD_BYTES / 2].into_boxed_slice();
+        b.insert(t, Value::Integer(1), Value::String(big.clone())).unwrap();
+        assert_eq!(
+            b.insert(t, Value::Integer(2), Value::String(big)),
+            Err(TooLarge)
+        );
+    }
+
+    #[test]
+    fn scalars_are_counted() {
+        let p = Payload::scalar(Value::String(b"abc".to_vec().into()));
+        assert_eq!(p.bytes(), VALUE_COST + 3);
+        assert_eq!(p.table_count(), 0);
+    }
+}

@@ -1,0 +1,2 @@
+//! Phoenix event syscalls for CraftOS-PC.
+pub mod core;
