@@ -1,2 +1,15 @@
-//! Phoenix event syscalls for CraftOS-PC.
+//! Phoenix event syscalls for CraftOS-PC: a native plugin that gives every
+//! emulated computer a `syscall` table (`kill`, `signal`, `queueEvent`,
+//! `peekEvent`, `sendEvent`, `timer`, `alarm`, `cancel`, `getpid`, `getuser`)
+//! working between computers.
+//!
+//! Layers, dependencies pointing inward:
+//! - [`core`]: processes, users, queues, timers, the value model; no Lua and
+//!   no emulator.
+//! - `binding`: the Lua side of one computer, through `mlua`.
+//! - `host_adapter`: CraftOS-PC's C/C++ plugin interface (with `shim.cpp`).
+
 pub mod core;
+
+mod binding;
+mod host_adapter;

@@ -189,6 +189,21 @@ impl Kernel {
         self.lock().current(ticket).is_some()
     }
 
+    /// Whether `ticket` is current and its computer is on.
+    pub fn is_running(&self, ticket: Ticket) -> bool {
+        self.lock()
+            .current(ticket)
+            .is_some_and(|p| p.port.is_running())
+    }
+
+    /// Shuts the process's own computer down (a default action).
+    pub fn power_off(&self, ticket: Ticket) {
+        if let Some(process) = self.lock().current(ticket) {
+            process.stopped = false;
+            process.port.power_off();
+        }
+    }
+
     /// `kill`: permission and existence checks, then SIGKILL/SIGCONT effects
     /// and queueing. Signals to oneself are left to the caller.
     pub fn kill(&self, sender: Ticket, target: Pid, signal: i32) -> Result<Kill, KillError> {

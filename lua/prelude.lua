@@ -1,0 +1,179 @@
+-- The Lua half of the `syscall` table, run once per boot by the plugin's
+-- opener, before the BIOS.
+--
+-- It does two things:
+-- 1. builds the `syscall` table: argument checks with CraftOS wording, and
+--    errors raised at the caller's level, around the plugin's natives;
+-- 2. wraps `coroutine.yield`, `coroutine.resume` and `coroutine.wrap`, so that
+--    every event the emulator hands to this computer's top-level coroutine
+--    passes through `native.received` first. That is how `peekEvent` knows
+--    which events the program has already received, and how a cancelled
+--    timer's event is kept from the program even after it was handed over.
+--    Event filters of top-level yields are applied here instead of in the
+--    emulator, so that no event bypasses `received`.
+local native = ...
+
+local type, select, error, pcall, tostring = type, select, error, pcall, tostring
+local pack, unpack = table.pack, table.unpack
+local co_yield, co_resume, co_create, co_running =
+    coroutine.yield, coroutine.resume, coroutine.create, coroutine.running
+
+------------------------------------------------------------------------------
+-- Errors
+
+-- `bad argument #1 to 'kill' (number expected, got string)`, raised at the
+-- level of whoever called the syscall.
+local function expect(name, index, wanted, count, value)
+    local got = index > count and "no value" or type(value)
+    if got ~= wanted then
+        error(("bad argument #%d to '%s' (%s expected, got %s)"):format(index, name, wanted, got), 3)
+    end
+end
+
+-- Shows a message on this computer as printError does.
+local function show_error(message)
+    message = tostring(message)
+    local print_error = _G.printError
+    if type(print_error) == "function" and pcall(print_error, message) then return end
+    local print_line = _G.print
+    if type(print_line) == "function" and pcall(print_line, message) then return end
+    native.stderr(message)
+end
+
+------------------------------------------------------------------------------
+-- Signal handlers
+
+local handler_depth = 0
+
+-- Runs a handler where the emulator cannot be yielded to. Its errors are
+-- shown on the computer and the program goes on.
+local function run_handler(handler, signal)
+    handler_depth = handler_depth + 1
+    local ok, err = pcall(handler, signal)
+    handler_depth = handler_depth - 1
+    if not ok then show_error(err) end
+end
+
+------------------------------------------------------------------------------
+-- Coroutines
+
+-- Coroutines currently resumed from Lua. A yield from any other coroutine
+-- goes to the emulator: it is a wait for the next event.
+local resumed_from_lua = setmetatable({}, { __mode = "k" })
+
+local function resume(thread, ...)
+    if type(thread) ~= "thread" then return co_resume(thread, ...) end
+    local outer = resumed_from_lua[thread]
+    resumed_from_lua[thread] = true
+    local result = pack(co_resume(thread, ...))
+    resumed_from_lua[thread] = outer
+    return unpack(result, 1, result.n)
+end
+
+local function wrap(fn)
+    local thread = co_create(fn)
+    return function(...)
+        local result = pack(resume(thread, ...))
+        if result[1] then return unpack(result, 2, result.n) end
+        error(result[2], 2)
+    end
+end
+
+-- What the emulator treats as an event filter: a string (or number) first
+-- value of the top-level yield.
+local function as_filter(value)
+    local kind = type(value)
+    if kind == "string" then return value end
+    if kind == "number" then return tostring(value) end
+    return nil
+end
+
+local function yield(...)
+    if handler_depth > 0 then
+        error("cannot yield inside a signal handler", 2)
+    end
+    if resumed_from_lua[co_running()] then return co_yield(...) end
+    local filter = as_filter((...))
+    while true do
+        local event = pack(co_yield())
+        if native.received(event[1], event[2])
+            and (filter == nil or event[1] == filter or event[1] == "terminate") then
+            return unpack(event, 1, event.n)
+        end
+    end
+end
+
+coroutine.resume, coroutine.wrap, coroutine.yield = resume, wrap, yield
+
+------------------------------------------------------------------------------
+-- The syscall table
+
+local syscall = {}
+
+function syscall.getpid()
+    return native.getpid()
+end
+
+function syscall.getuser()
+    return native.getuser()
+end
+
+function syscall.kill(...)
+    local count, pid, signal = select("#", ...), ...
+    expect("kill", 1, "number", count, pid)
+    expect("kill", 2, "number", count, signal)
+    local err = native.kill(pid, signal)
+    if err then error(err, 2) end
+end
+
+function syscall.signal(...)
+    local count, signal, handler = select("#", ...), ...
+    expect("signal", 1, "number", count, signal)
+    if handler ~= nil then expect("signal", 2, "function", count, handler) end
+    native.signal(signal, handler)
+end
+
+function syscall.queueEvent(...)
+    local count, name, params = select("#", ...), ...
+    expect("queueEvent", 1, "string", count, name)
+    expect("queueEvent", 2, "table", count, params)
+    local err = native.queue_event(name, params)
+    if err then error(err, 2) end
+end
+
+function syscall.peekEvent()
+    return native.peek_event()
+end
+
+function syscall.sendEvent(...)
+    local count, pid, name, params = select("#", ...), ...
+    expect("sendEvent", 1, "number", count, pid)
+    expect("sendEvent", 2, "string", count, name)
+    local sent, err = native.send_event(pid, name, params)
+    if err then error(err, 2) end
+    return sent
+end
+
+function syscall.timer(...)
+    local count, timeout = select("#", ...), ...
+    expect("timer", 1, "number", count, timeout)
+    local id, err = native.timer(timeout)
+    if err then error(err, 2) end
+    return id
+end
+
+function syscall.alarm(...)
+    local count, time = select("#", ...), ...
+    expect("alarm", 1, "number", count, time)
+    local id, err = native.alarm(time)
+    if err then error(err, 2) end
+    return id
+end
+
+function syscall.cancel(...)
+    local count, id = select("#", ...), ...
+    expect("cancel", 1, "number", count, id)
+    native.cancel(id)
+end
+
+return syscall, run_handler, show_error

@@ -1,0 +1,127 @@
+//! What the binding keeps per computer incarnation, as mlua app data of that
+//! computer's Lua state (so it is freed when the state closes).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use mlua::{Function, Lua, Table};
+
+use crate::core::kernel::Kernel;
+use crate::core::queue::TimerId;
+use crate::core::signals::default_action;
+use crate::core::Ticket;
+
+/// How a signal is handled right now.
+pub enum Disposition {
+    Handler(Function),
+    Default(crate::core::signals::DefaultAction),
+    /// No handler: the signal arrives as a `signal` event.
+    Event,
+}
+
+/// An event handed to the emulator but not yet received by the program.
+pub struct Handed {
+    pub name: String,
+    pub params: Table,
+    pub timer: Option<TimerId>,
+    pub cancelled: bool,
+}
+
+pub struct ProcessState {
+    pub kernel: Arc<Kernel>,
+    pub ticket: Ticket,
+    /// `signal()` replacements: `Some` a handler, `None` removed.
+    handlers: HashMap<i32, Option<Function>>,
+    /// Oldest first, exactly as the emulator queued them.
+    pub handed: VecDeque<Handed>,
+    /// Parameter tables of `queueEvent` events still in the kernel queue.
+    locals: HashMap<u64, Table>,
+    next_local: u64,
+    /// Lua helpers from the prelude.
+    pub run_handler: Function,
+    pub show_error: Function,
+    /// The computer's own `os.time`, captured before any program runs.
+    pub os_time: Option<Function>,
+}
+
+impl ProcessState {
+    pub fn new(
+        kernel: Arc<Kernel>,
+        ticket: Ticket,
+        run_handler: Function,
+        show_error: Function,
+        os_time: Option<Function>,
+    ) -> ProcessState {
+        ProcessState {
+            kernel,
+            ticket,
+            handlers: HashMap::new(),
+            handed: VecDeque::new(),
+            locals: HashMap::new(),
+            next_local: 0,
+            run_handler,
+            show_error,
+            os_time,
+        }
+    }
+
+    pub fn set_handler(&mut self, signal: i32, handler: Option<Function>) {
+        self.handlers.insert(signal, handler);
+    }
+
+    pub fn disposition(&self, signal: i32) -> Disposition {
+        match self.handlers.get(&signal) {
+            Some(Some(handler)) => Disposition::Handler(handler.clone()),
+            Some(None) => Disposition::Event,
+            None => default_action(signal).map_or(Disposition::Event, Disposition::Default),
+        }
+    }
+
+    /// Whether signal `n` would arrive as an event if delivered now.
+    pub fn becomes_event(&self, signal: i32) -> bool {
+        matches!(self.disposition(signal), Disposition::Event)
+    }
+
+    pub fn keep_local(&mut self, params: Table) -> u64 {
+        self.next_local += 1;
+        self.locals.insert(self.next_local, params);
+        self.next_local
+    }
+
+    pub fn take_local(&mut self, handle: u64) -> Option<Table> {
+        self.locals.remove(&handle)
+    }
+
+    pub fn local(&self, handle: u64) -> Option<&Table> {
+        self.locals.get(&handle)
+    }
+
+    /// Marks every handed event of timer `id` so the program never sees it.
+    pub fn cancel_handed(&mut self, id: TimerId) {
+        for event in self.handed.iter_mut().filter(|e| e.timer == Some(id)) {
+            event.cancelled = true;
+        }
+    }
+
+    /// The program received `params`: it and everything handed before it
+    /// are gone. Returns whether the program may see it (false when it was
+    /// cancelled), or `None` when it is not one of ours.
+    pub fn receive(&mut self, params: &Table) -> Option<bool> {
+        let pointer = params.to_pointer();
+        let position = self
+            .handed
+            .iter()
+            .position(|e| e.params.to_pointer() == pointer)?;
+        let event = self.handed.drain(..=position).last()?;
+        Some(!event.cancelled)
+    }
+}
+
+/// Runs `f` on the computer's state. `f` must not call into Lua (a handler
+/// could re-enter and find the state borrowed).
+pub fn with_state<R>(lua: &Lua, f: impl FnOnce(&mut ProcessState) -> R) -> mlua::Result<R> {
+    let mut state = lua
+        .app_data_mut::<ProcessState>()
+        .ok_or_else(|| mlua::Error::runtime("syscall is not set up on this computer"))?;
+    Ok(f(&mut state))
+}

@@ -1,0 +1,217 @@
+//! The natives behind the `syscall` table. The prelude has checked argument
+//! types already; errors a user can cause come back as messages for the
+//! prelude to raise at the caller's level.
+
+use std::time::Duration;
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+
+use super::convert::{copy_table, to_payload, SendError};
+use super::delivery::{dispatch_signal, event_of, Event};
+use super::state::with_state;
+use crate::core::kernel::Kill;
+use crate::core::queue::{Item, TimerId};
+use crate::core::{Pid, Ticket};
+
+/// Real seconds per in-game hour (one in-game day lasts 20 real minutes).
+const SECONDS_PER_GAME_HOUR: f64 = 50.0;
+/// Longer timeouts are clamped (a century), so deadlines cannot overflow.
+const MAX_TIMEOUT_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
+
+type Message = Option<&'static str>;
+
+pub fn natives(lua: &Lua) -> mlua::Result<Table> {
+    let natives = lua.create_table()?;
+    natives.set("getpid", lua.create_function(|lua, ()| ids(lua).map(|(_, t)| t.pid))?)?;
+    natives.set("getuser", lua.create_function(getuser)?)?;
+    natives.set("kill", lua.create_function(kill)?)?;
+    natives.set("signal", lua.create_function(signal)?)?;
+    natives.set("queue_event", lua.create_function(queue_event)?)?;
+    natives.set("peek_event", lua.create_function(peek_event)?)?;
+    natives.set("send_event", lua.create_function(send_event)?)?;
+    natives.set("timer", lua.create_function(timer)?)?;
+    natives.set("alarm", lua.create_function(alarm)?)?;
+    natives.set("cancel", lua.create_function(cancel)?)?;
+    natives.set("received", lua.create_function(received)?)?;
+    natives.set(
+        "stderr",
+        lua.create_function(|_, message: String| {
+            eprintln!("{message}");
+            Ok(())
+        })?,
+    )?;
+    Ok(natives)
+}
+
+fn ids(lua: &Lua) -> mlua::Result<(std::sync::Arc<crate::core::kernel::Kernel>, Ticket)> {
+    with_state(lua, |s| (s.kernel.clone(), s.ticket))
+}
+
+fn getuser(lua: &Lua, (): ()) -> mlua::Result<String> {
+    with_state(lua, |s| s.kernel.user_of(s.ticket.pid).to_owned())
+}
+
+fn kill(lua: &Lua, (pid, signal): (f64, f64)) -> mlua::Result<Message> {
+    let (kernel, ticket) = ids(lua)?;
+    let Some(pid) = to_pid(pid) else {
+        return Ok(Some("No such process"));
+    };
+    let signal = to_signal(signal);
+    match kernel.kill(ticket, pid, signal) {
+        Err(error) => Ok(Some(error.message())),
+        Ok(Kill::ToSelf) => {
+            if !dispatch_signal(lua, signal)? {
+                // No handler: an event, like any other signal.
+                let _ = kernel.push(ticket, Item::Signal(signal));
+            }
+            Ok(None)
+        }
+        Ok(Kill::Killed | Kill::Queued) => Ok(None),
+    }
+}
+
+fn signal(lua: &Lua, (signal, handler): (f64, Option<Function>)) -> mlua::Result<()> {
+    with_state(lua, |s| s.set_handler(to_signal(signal), handler))
+}
+
+fn queue_event(lua: &Lua, (name, params): (mlua::LuaString, Table)) -> mlua::Result<Message> {
+    let (kernel, ticket) = ids(lua)?;
+    let handle = with_state(lua, |s| s.keep_local(params))?;
+    let name = name.to_string_lossy();
+    if kernel.push(ticket, Item::Local { name, handle }).is_ok() {
+        return Ok(None);
+    }
+    with_state(lua, |s| s.take_local(handle))?;
+    Ok(Some("Queue full"))
+}
+
+fn peek_event(lua: &Lua, (): ()) -> mlua::Result<MultiValue> {
+    let handed = with_state(lua, |s| {
+        s.handed
+            .iter()
+            .find(|e| !e.cancelled)
+            .map(|e| (e.name.clone(), e.params.clone()))
+    })?;
+    let event = match handed {
+        Some((name, params)) => Some((name, copy_table(lua, &params)?)),
+        None => next_queued_event(lua)?,
+    };
+    match event {
+        Some((name, params)) => Ok(MultiValue::from_vec(vec![
+            Value::String(lua.create_string(name)?),
+            Value::Table(params),
+        ])),
+        None => Ok(MultiValue::from_vec(vec![Value::Nil])),
+    }
+}
+
+/// The first item still in the kernel queue that will reach the program as
+/// an event, as a fresh copy.
+fn next_queued_event(lua: &Lua) -> mlua::Result<Option<(String, Table)>> {
+    let item = with_state(lua, |s| {
+        s.kernel.peek(s.ticket, |item| match item {
+            Item::Signal(signal) => s.becomes_event(*signal),
+            Item::Terminate | Item::Gate => false,
+            Item::Remote { .. } | Item::Local { .. } | Item::Timer(_) => true,
+        })
+    })?;
+    match item {
+        None => Ok(None),
+        Some(Item::Local { name, handle }) => {
+            let original = with_state(lua, |s| s.local(handle).cloned())?;
+            match original {
+                Some(table) => Ok(Some((name, copy_table(lua, &table)?))),
+                None => Ok(None),
+            }
+        }
+        Some(item) => Ok(event_of(lua, &item)?.map(|Event { name, params, .. }| (name, params))),
+    }
+}
+
+fn send_event(
+    lua: &Lua,
+    (pid, name, params): (f64, mlua::LuaString, Value),
+) -> mlua::Result<(Option<bool>, Option<String>)> {
+    let payload = match to_payload(&params) {
+        Ok(payload) => payload,
+        Err(SendError::TooLarge) => return Ok((Some(false), None)),
+        Err(error) => return Ok((None, Some(error.message()))),
+    };
+    let (kernel, ticket) = ids(lua)?;
+    let sent = to_pid(pid)
+        .is_some_and(|pid| kernel.send(ticket.pid, pid, name.to_string_lossy(), payload));
+    Ok((Some(sent), None))
+}
+
+fn timer(lua: &Lua, timeout: f64) -> mlua::Result<(Option<TimerId>, Option<String>)> {
+    if !timeout.is_finite() {
+        let got = if timeout.is_nan() {
+            "nan"
+        } else if timeout > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        };
+        let message = format!("bad argument #1 to 'timer' (finite number expected, got {got})");
+        return Ok((None, Some(message)));
+    }
+    start(lua, timeout, false)
+}
+
+fn alarm(lua: &Lua, time: f64) -> mlua::Result<(Option<TimerId>, Option<String>)> {
+    if !(0.0..24.0).contains(&time) {
+        return Ok((None, Some("Number out of range".to_owned())));
+    }
+    let os_time = with_state(lua, |s| s.os_time.clone())?
+        .ok_or_else(|| mlua::Error::runtime("os.time is not available"))?;
+    let now: f64 = os_time.call(())?;
+    let mut hours = time - now;
+    if hours < 0.0 {
+        hours += 24.0;
+    }
+    start(lua, hours * SECONDS_PER_GAME_HOUR, true)
+}
+
+fn start(lua: &Lua, seconds: f64, alarm: bool) -> mlua::Result<(Option<TimerId>, Option<String>)> {
+    let delay = Duration::from_secs_f64(seconds.clamp(0.0, MAX_TIMEOUT_SECONDS));
+    let (kernel, ticket) = ids(lua)?;
+    match kernel.start_timer(ticket, delay, alarm) {
+        Ok(id) => Ok((Some(id), None)),
+        Err(_) => Ok((None, Some("Too many timers".to_owned()))),
+    }
+}
+
+fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
+    if id.fract() != 0.0 || !(1.0..=f64::from(u32::MAX)).contains(&id) {
+        return Ok(());
+    }
+    let id = id as TimerId;
+    let (kernel, ticket) = ids(lua)?;
+    with_state(lua, |s| s.cancel_handed(id))?;
+    kernel.cancel(ticket, id);
+    Ok(())
+}
+
+/// Called by the coroutine wrapper for every event the emulator hands to the
+/// program. False means: swallow it (cancelled, or the computer is going down).
+fn received(lua: &Lua, (_name, params): (Value, Value)) -> mlua::Result<bool> {
+    let (kernel, ticket) = ids(lua)?;
+    if !kernel.is_running(ticket) {
+        return Ok(false);
+    }
+    let Value::Table(params) = params else {
+        return Ok(true);
+    };
+    Ok(with_state(lua, |s| s.receive(&params))?.unwrap_or(true))
+}
+
+/// A pid is an integral number within the computer ID range.
+fn to_pid(pid: f64) -> Option<Pid> {
+    (pid.fract() == 0.0 && (f64::from(Pid::MIN)..=f64::from(Pid::MAX)).contains(&pid))
+        .then_some(pid as Pid)
+}
+
+/// Signal numbers are truncated toward zero, as `luaL_checkinteger` does.
+fn to_signal(signal: f64) -> i32 {
+    signal as i32
+}

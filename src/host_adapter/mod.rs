@@ -1,0 +1,241 @@
+//! The host adapter: CraftOS-PC's plugin entry points, its `Computer`
+//! objects and its event providers. The C++ half is `shim.cpp`.
+//!
+//! Ownership across the C ABI:
+//! - `PluginInfo` is allocated by the shim in `plugin_init` and freed by it in
+//!   `plugin_deinit`; the emulator only reads it in between.
+//! - The kernel (and its timer thread) lives in [`KERNEL`] from `plugin_init`
+//!   to `plugin_deinit`.
+//! - A provider carries only a process ticket packed in its userdata word;
+//!   nothing is allocated per event on the emulator's side.
+//! - A `Computer*` is borrowed from the emulator: the kernel uses it only
+//!   while that computer's process is registered (from the opener until its
+//!   Lua state closes), and the emulator frees computers only after that.
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+use std::sync::{Arc, RwLock};
+
+use mlua::{ffi, Lua};
+
+use crate::binding;
+use crate::core::kernel::{ComputerPort, Kernel};
+use crate::core::users::UserTable;
+use crate::core::Ticket;
+
+/// The running kernel, between `plugin_init` and `plugin_deinit`.
+static KERNEL: RwLock<Option<Arc<Kernel>>> = RwLock::new(None);
+
+/// A `std::string` of the shim, only ever handled by pointer.
+#[repr(C)]
+struct CppString {
+    _opaque: [u8; 0],
+}
+
+/// The stable head of the emulator's `Computer` (see include/).
+#[repr(C)]
+struct RawComputer {
+    id: c_int,
+    running: c_int,
+    state: *mut ffi::lua_State,
+}
+
+#[repr(C)]
+struct RustCallbacks {
+    start: unsafe extern "C" fn(*const c_char, *mut CppString),
+    stop: extern "C" fn(),
+    provide: unsafe extern "C" fn(*mut ffi::lua_State, u64, *mut CppString),
+}
+
+static CALLBACKS: RustCallbacks = RustCallbacks {
+    start,
+    stop,
+    provide,
+};
+
+extern "C" {
+    fn phoenix_plugin_init(functions: *const c_void, rust: *const RustCallbacks) -> *mut c_void;
+    fn phoenix_plugin_deinit(info: *mut c_void);
+    fn phoenix_queue_provider(computer: *mut RawComputer, token: u64) -> bool;
+    fn phoenix_string_assign(target: *mut CppString, data: *const c_char, length: usize);
+}
+
+/// `PluginInfo* plugin_init(const PluginFunctions*, const path_t&)`: both
+/// parameters are passed as pointers at the ABI level.
+///
+/// # Safety
+/// Called once by the emulator with its `PluginFunctions`.
+#[no_mangle]
+pub unsafe extern "C" fn plugin_init(functions: *const c_void, _path: *const c_void) -> *mut c_void {
+    // SAFETY: forwards the emulator's pointer; the shim checks its ABI
+    // version before reading anything else from it.
+    unsafe { phoenix_plugin_init(functions, &CALLBACKS) }
+}
+
+/// `void plugin_deinit(PluginInfo*)`: stops every thread, frees everything.
+///
+/// # Safety
+/// `info` must be what `plugin_init` returned; called once, at exit.
+#[no_mangle]
+pub unsafe extern "C" fn plugin_deinit(info: *mut c_void) {
+    // SAFETY: `info` came from phoenix_plugin_init, which allocated it.
+    unsafe { phoenix_plugin_deinit(info) }
+}
+
+/// The opener: installs `syscall` on a freshly booted computer. The emulator
+/// calls it unprotected, so it never raises: on failure it returns an empty
+/// table and reports on stderr.
+///
+/// # Safety
+/// Called by the emulator on the computer's thread with its main state.
+#[no_mangle]
+pub unsafe extern "C" fn luaopen_syscall(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the emulator's contract for openers (see above).
+    let opened = catch_unwind(AssertUnwindSafe(|| unsafe { open(state) }));
+    let failure = match opened {
+        Ok(Ok(())) => return 1,
+        Ok(Err(error)) => error,
+        Err(_) => "internal panic".to_owned(),
+    };
+    eprintln!("phoenix-events: syscall is unavailable on this computer: {failure}");
+    // SAFETY: one slot for the (empty) result table; cannot fail short of
+    // memory exhaustion.
+    unsafe {
+        if ffi::lua_checkstack(state, 1) != 0 {
+            ffi::lua_createtable(state, 0, 0);
+        }
+    }
+    1
+}
+
+/// # Safety
+/// As for [`luaopen_syscall`].
+unsafe fn open(state: *mut ffi::lua_State) -> Result<(), String> {
+    let kernel = current_kernel().ok_or("the plugin was not initialised")?;
+    // SAFETY: the emulator keeps the Computer* in registry slot 1.
+    let computer = unsafe { computer_of(state) }.ok_or("no Computer in registry slot 1")?;
+    // SAFETY: as above, on the computer's main state.
+    let lua = unsafe { init_mlua(state) };
+    // SAFETY: the Computer outlives this incarnation's Lua state.
+    let pid = unsafe { (*computer.as_ptr()).id };
+    let port = Box::new(EmulatorComputer(computer));
+    let syscall = binding::install(lua, pid, kernel, port).map_err(|e| e.to_string())?;
+    binding::push_table(lua, state, &syscall).map_err(|e| e.to_string())
+}
+
+/// Initialises mlua on this state. mlua reads Lua 5.2's main-thread slot
+/// (registry key 1) once, at initialisation; the emulator keeps its
+/// `Computer*` there instead. So the main thread is put back for the moment
+/// mlua reads it, and the `Computer*` restored right after.
+///
+/// # Safety
+/// `state` is the computer's main state, on its own thread.
+unsafe fn init_mlua(state: *mut ffi::lua_State) -> &'static Lua {
+    // SAFETY: slot 1 exists (the emulator set it), so rawseti does not grow
+    // the registry; lua_pushthread on the main state pushes the main thread.
+    unsafe {
+        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, 1);
+        ffi::lua_pushthread(state);
+        ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, 1);
+        let lua = Lua::get_or_init_from_ptr(state);
+        ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, 1); // the saved Computer*
+        lua
+    }
+}
+
+/// # Safety
+/// `state` is a live state of a computer, on its own thread.
+unsafe fn computer_of(state: *mut ffi::lua_State) -> Option<NonNull<RawComputer>> {
+    // SAFETY: reads registry slot 1 and pops it again.
+    unsafe {
+        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, 1);
+        let pointer = if ffi::lua_type(state, -1) == ffi::LUA_TLIGHTUSERDATA {
+            ffi::lua_touserdata(state, -1)
+        } else {
+            ptr::null_mut()
+        };
+        ffi::lua_settop(state, -2);
+        NonNull::new(pointer.cast())
+    }
+}
+
+fn current_kernel() -> Option<Arc<Kernel>> {
+    KERNEL.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
+    let started = catch_unwind(|| {
+        // SAFETY: the shim passes a NUL-terminated string it keeps alive.
+        let base = unsafe { CStr::from_ptr(base_path) }.to_string_lossy().into_owned();
+        let (users, warning) = UserTable::load(&Path::new(&base).join("config"));
+        if let Some(warning) = warning {
+            eprintln!("{warning}");
+        }
+        let previous = KERNEL
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(Kernel::start(users));
+        if let Some(previous) = previous {
+            previous.shutdown();
+        }
+    });
+    if started.is_err() {
+        let reason = "phoenix-events could not start its kernel";
+        // SAFETY: `failure` is the shim's live std::string.
+        unsafe { phoenix_string_assign(failure, reason.as_ptr().cast(), reason.len()) };
+    }
+}
+
+extern "C" fn stop() {
+    let kernel = KERNEL.write().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(kernel) = kernel {
+        let _ = catch_unwind(AssertUnwindSafe(|| kernel.shutdown()));
+    }
+}
+
+unsafe extern "C" fn provide(state: *mut ffi::lua_State, token: u64, name: *mut CppString) {
+    let ticket = Ticket::from_bits(token);
+    // SAFETY: the emulator calls providers on the computer's thread with a
+    // live thread of its state.
+    let delivered = catch_unwind(|| unsafe { binding::provide(state, ticket) });
+    if let Ok(Some(event)) = delivered {
+        // SAFETY: `name` is the shim's live std::string.
+        unsafe { phoenix_string_assign(name, event.as_ptr().cast(), event.len()) };
+    }
+}
+
+/// A computer of the emulator, as the kernel sees it.
+struct EmulatorComputer(NonNull<RawComputer>);
+
+// SAFETY: the kernel calls these methods from any thread, but only while the
+// process is registered (under its lock), during which the emulator keeps the
+// Computer alive. `running` is a plain int that the emulator itself reads
+// and writes across threads (its computer peripheral does); volatile access
+// keeps each read and write a single real access.
+unsafe impl Send for EmulatorComputer {}
+unsafe impl Sync for EmulatorComputer {}
+
+impl ComputerPort for EmulatorComputer {
+    fn is_running(&self) -> bool {
+        // SAFETY: see the Send/Sync justification above.
+        unsafe { ptr::read_volatile(ptr::addr_of!((*self.0.as_ptr()).running)) == 1 }
+    }
+
+    fn notify(&self, ticket: Ticket) {
+        // SAFETY: see above; queueEvent may be called from any thread.
+        unsafe { phoenix_queue_provider(self.0.as_ptr(), ticket.to_bits()) };
+    }
+
+    fn power_off(&self) {
+        // SAFETY: see above. As the emulator's own shutdown does: clear
+        // `running`, then wake the computer (incarnation 0 is never current,
+        // so the waking provider delivers nothing).
+        unsafe {
+            ptr::write_volatile(ptr::addr_of_mut!((*self.0.as_ptr()).running), 0);
+            let pid = (*self.0.as_ptr()).id;
+            phoenix_queue_provider(self.0.as_ptr(), Ticket { pid, incarnation: 0 }.to_bits());
+        }
+    }
+}
