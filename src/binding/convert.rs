@@ -13,7 +13,10 @@ use crate::core::value::{Payload, PayloadBuilder, TableId, TooLarge, Value};
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {
     /// A function, coroutine or userdata, with the place it was found.
-    Unsendable { kind: &'static str, place: String },
+    Unsendable {
+        kind: &'static str,
+        place: String,
+    },
     TooLarge,
     /// Lua itself failed while reading the value (out of memory).
     Lua(String),
@@ -43,21 +46,25 @@ const ROOT_NAME: &str = "params";
 /// Converts `value` for another computer.
 pub fn to_payload(value: &LuaValue) -> Result<Payload, SendError> {
     let mut walk = ToPayload::default();
-    let root = walk.convert(value, None, |_| ROOT_NAME.to_owned())?;
+    let root = walk.convert(value, Place::Root)?;
     while let Some((table, id)) = walk.pending.pop() {
         for pair in table.pairs::<LuaValue, LuaValue>() {
             let (key, value) = pair.map_err(|e| SendError::Lua(e.to_string()))?;
-            let key_text = describe_key(&key);
-            let k = walk.convert(&key, Some((id, "[<table>]".to_owned())), |parents| {
-                format!("a key of {}", walk_place(parents, id))
-            })?;
-            let v = walk.convert(&value, Some((id, key_text.clone())), |parents| {
-                format!("{}{key_text}", walk_place(parents, id))
-            })?;
+            let k = walk.convert(&key, Place::KeyIn(id))?;
+            let v = walk.convert(&value, Place::ValueIn(id, &key))?;
             walk.builder.insert(id, k, v)?;
         }
     }
     Ok(walk.builder.finish(root))
+}
+
+/// Where a value was found; described in words only when needed (an error,
+/// or a table's first sighting), so the common path allocates nothing.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Root,
+    KeyIn(TableId),
+    ValueIn(TableId, &'a LuaValue),
 }
 
 #[derive(Default)]
@@ -70,42 +77,48 @@ struct ToPayload {
 }
 
 impl ToPayload {
-    fn convert(
-        &mut self,
-        value: &LuaValue,
-        found_in: Option<(TableId, String)>,
-        place: impl FnOnce(&[Option<(TableId, String)>]) -> String,
-    ) -> Result<Value, SendError> {
+    fn convert(&mut self, value: &LuaValue, place: Place) -> Result<Value, SendError> {
         Ok(match value {
             LuaValue::Nil => Value::Nil,
             LuaValue::Boolean(b) => Value::Boolean(*b),
             LuaValue::Integer(i) => Value::Integer(*i),
             LuaValue::Number(n) => Value::Number(*n),
             LuaValue::String(s) => Value::String(s.as_bytes().to_vec().into_boxed_slice()),
-            LuaValue::Table(t) => Value::Table(self.table(t, found_in)?),
+            LuaValue::Table(t) => Value::Table(self.table(t, place)?),
             other => {
                 return Err(SendError::Unsendable {
                     kind: kind_of(other),
-                    place: place(&self.parents),
+                    place: self.describe(place),
                 })
             }
         })
     }
 
-    fn table(
-        &mut self,
-        table: &Table,
-        found_in: Option<(TableId, String)>,
-    ) -> Result<TableId, SendError> {
+    fn table(&mut self, table: &Table, place: Place) -> Result<TableId, SendError> {
         let pointer = table.to_pointer();
         if let Some(&id) = self.seen.get(&pointer) {
             return Ok(id);
         }
         let id = self.builder.new_table()?;
         self.seen.insert(pointer, id);
-        self.parents.push(found_in);
+        let parent = match place {
+            Place::Root => None,
+            Place::KeyIn(parent) => Some((parent, "[<table>]".to_owned())),
+            Place::ValueIn(parent, key) => Some((parent, describe_key(key))),
+        };
+        self.parents.push(parent);
         self.pending.push((table.clone(), id));
         Ok(id)
+    }
+
+    fn describe(&self, place: Place) -> String {
+        match place {
+            Place::Root => ROOT_NAME.to_owned(),
+            Place::KeyIn(id) => format!("a key of {}", walk_place(&self.parents, id)),
+            Place::ValueIn(id, key) => {
+                format!("{}{}", walk_place(&self.parents, id), describe_key(key))
+            }
+        }
     }
 }
 

@@ -37,11 +37,13 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<St
             kernel.wait_while_stopped(ticket);
             None
         }
-        Item::Local { name, handle } => with_state(lua, |s| s.take_local(handle))?.map(|params| Event {
-            name,
-            params,
-            timer: None,
-        }),
+        Item::Local { name, handle } => {
+            with_state(lua, |s| s.take_local(handle))?.map(|params| Event {
+                name,
+                params,
+                timer: None,
+            })
+        }
         other => event_of(lua, &other)?,
     };
     let Some(event) = event else {
@@ -70,7 +72,11 @@ pub fn event_of(lua: &Lua, item: &Item) -> mlua::Result<Option<Event>> {
         Item::Timer(id) => {
             let params = lua.create_table()?;
             params.raw_set("id", i64::from(*id))?;
-            let name = if id & ALARM_BIT != 0 { "alarm" } else { "timer" };
+            let name = if id & ALARM_BIT != 0 {
+                "alarm"
+            } else {
+                "timer"
+            };
             Some(Event {
                 name: name.to_owned(),
                 params,
@@ -125,7 +131,10 @@ fn perform(lua: &Lua, action: DefaultAction) -> mlua::Result<()> {
         DefaultAction::Terminate => kernel.power_off(ticket),
         DefaultAction::Interrupt => {
             if kernel.push(ticket, Item::Terminate).is_err() {
-                eprintln!("phoenix-events: computer {}: queue full, SIGINT lost", ticket.pid);
+                eprintln!(
+                    "phoenix-events: computer {}: queue full, SIGINT lost",
+                    ticket.pid
+                );
             }
         }
         DefaultAction::Quit => {

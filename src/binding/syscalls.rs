@@ -22,7 +22,10 @@ type Message = Option<&'static str>;
 
 pub fn natives(lua: &Lua) -> mlua::Result<Table> {
     let natives = lua.create_table()?;
-    natives.set("getpid", lua.create_function(|lua, ()| ids(lua).map(|(_, t)| t.pid))?)?;
+    natives.set(
+        "getpid",
+        lua.create_function(|lua, ()| ids(lua).map(|(_, t)| t.pid))?,
+    )?;
     natives.set("getuser", lua.create_function(getuser)?)?;
     natives.set("kill", lua.create_function(kill)?)?;
     natives.set("signal", lua.create_function(signal)?)?;

@@ -44,9 +44,18 @@ mod tests {
     #[test]
     fn ticket_round_trips_through_bits() {
         for ticket in [
-            Ticket { pid: 0, incarnation: 1 },
-            Ticket { pid: -5, incarnation: u32::MAX },
-            Ticket { pid: i32::MAX, incarnation: 7 },
+            Ticket {
+                pid: 0,
+                incarnation: 1,
+            },
+            Ticket {
+                pid: -5,
+                incarnation: u32::MAX,
+            },
+            Ticket {
+                pid: i32::MAX,
+                incarnation: 7,
+            },
         ] {
             assert_eq!(Ticket::from_bits(ticket.to_bits()), ticket);
         }

@@ -195,6 +195,9 @@ mod tests {
         assert!(q.remove_timer(1));
         assert!(!q.remove_timer(1));
         q.drop_pending_stops();
-        assert_eq!(q.iter().cloned().collect::<Vec<_>>(), vec![Item::Signal(10)]);
+        assert_eq!(
+            q.iter().cloned().collect::<Vec<_>>(),
+            vec![Item::Signal(10)]
+        );
     }
 }

@@ -134,6 +134,8 @@ mod tests {
         let service = TimerService::start("test-timers-drop", |_: u32| {});
         service.arm(1, Instant::now() + Duration::from_secs(3600));
         drop(service); // would hang here if the thread waited for the hour
-        assert!(crate::core::timers::tests::no_thread_named("test-timers-drop"));
+        assert!(crate::core::timers::tests::no_thread_named(
+            "test-timers-drop"
+        ));
     }
 }

@@ -64,9 +64,7 @@ impl UserTable {
     pub fn parse(text: &str) -> Result<UserTable, String> {
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("invalid JSON ({e})"))?;
-        let object = json
-            .as_object()
-            .ok_or("the top level must be an object")?;
+        let object = json.as_object().ok_or("the top level must be an object")?;
         let mut table = UserTable::default();
         if let Some(default) = object.get("default_user") {
             table.default_user = user_name(default, "\"default_user\"")?;

@@ -124,10 +124,16 @@ mod tests {
         let mut b = PayloadBuilder::new();
         let root = b.new_table().unwrap();
         let shared = b.new_table().unwrap();
-        b.insert(root, Value::Integer(1), Value::Table(shared)).unwrap();
-        b.insert(root, Value::Integer(2), Value::Table(shared)).unwrap();
-        b.insert(shared, Value::String(b"up".to_vec().into()), Value::Table(root))
+        b.insert(root, Value::Integer(1), Value::Table(shared))
             .unwrap();
+        b.insert(root, Value::Integer(2), Value::Table(shared))
+            .unwrap();
+        b.insert(
+            shared,
+            Value::String(b"up".to_vec().into()),
+            Value::Table(root),
+        )
+        .unwrap();
         let p = b.finish(Value::Table(root));
         assert_eq!(p.table_count(), 2);
         assert_eq!(p.entries(root).len(), 2);
@@ -139,7 +145,8 @@ mod tests {
         let mut b = PayloadBuilder::new();
         let t = b.new_table().unwrap();
         let big = vec![b'x'; MAX_PAYLOAD_BYTES / 2].into_boxed_slice();
-        b.insert(t, Value::Integer(1), Value::String(big.clone())).unwrap();
+        b.insert(t, Value::Integer(1), Value::String(big.clone()))
+            .unwrap();
         assert_eq!(
             b.insert(t, Value::Integer(2), Value::String(big)),
             Err(TooLarge)

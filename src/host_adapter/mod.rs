@@ -68,7 +68,10 @@ extern "C" {
 /// # Safety
 /// Called once by the emulator with its `PluginFunctions`.
 #[no_mangle]
-pub unsafe extern "C" fn plugin_init(functions: *const c_void, _path: *const c_void) -> *mut c_void {
+pub unsafe extern "C" fn plugin_init(
+    functions: *const c_void,
+    _path: *const c_void,
+) -> *mut c_void {
     // SAFETY: forwards the emulator's pointer; the shim checks its ABI
     // version before reading anything else from it.
     unsafe { phoenix_plugin_init(functions, &CALLBACKS) }
@@ -168,7 +171,9 @@ fn current_kernel() -> Option<Arc<Kernel>> {
 unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
     let started = catch_unwind(|| {
         // SAFETY: the shim passes a NUL-terminated string it keeps alive.
-        let base = unsafe { CStr::from_ptr(base_path) }.to_string_lossy().into_owned();
+        let base = unsafe { CStr::from_ptr(base_path) }
+            .to_string_lossy()
+            .into_owned();
         let (users, warning) = UserTable::load(&Path::new(&base).join("config"));
         if let Some(warning) = warning {
             eprintln!("{warning}");
@@ -235,7 +240,14 @@ impl ComputerPort for EmulatorComputer {
         unsafe {
             ptr::write_volatile(ptr::addr_of_mut!((*self.0.as_ptr()).running), 0);
             let pid = (*self.0.as_ptr()).id;
-            phoenix_queue_provider(self.0.as_ptr(), Ticket { pid, incarnation: 0 }.to_bits());
+            phoenix_queue_provider(
+                self.0.as_ptr(),
+                Ticket {
+                    pid,
+                    incarnation: 0,
+                }
+                .to_bits(),
+            );
         }
     }
 }

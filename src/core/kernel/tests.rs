@@ -30,12 +30,14 @@ impl ComputerPort for Port {
 fn boot(kernel: &Kernel, pid: Pid) -> (Ticket, Arc<FakeComputer>) {
     let computer = Arc::new(FakeComputer::default());
     computer.running.store(true, Ordering::SeqCst);
-    (kernel.spawn(pid, Box::new(Port(computer.clone()))), computer)
+    (
+        kernel.spawn(pid, Box::new(Port(computer.clone()))),
+        computer,
+    )
 }
 
 fn users() -> UserTable {
-    UserTable::parse(r#"{"users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#)
-        .unwrap()
+    UserTable::parse(r#"{"users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#).unwrap()
 }
 
 fn drain(kernel: &Kernel, ticket: Ticket) -> Vec<Item> {
@@ -118,7 +120,9 @@ fn send_reports_whether_the_event_was_queued() {
         assert!(kernel.send(1, 3, format!("e{i}"), text("a")), "event {i}");
     }
     assert!(!kernel.send(1, 3, "over".into(), text("a")), "full queue");
-    assert!(matches!(kernel.pop(b3), Some(Item::Remote { sender: 1, ref name, .. }) if name == "e0"));
+    assert!(
+        matches!(kernel.pop(b3), Some(Item::Remote { sender: 1, ref name, .. }) if name == "e0")
+    );
     assert!(matches!(kernel.pop(b3), Some(Item::Remote { ref name, .. }) if name == "e1"));
     c3.running.store(false, Ordering::SeqCst);
     assert!(!kernel.send(1, 3, "off".into(), text("a")));
@@ -157,7 +161,9 @@ fn wait_for_item(kernel: &Kernel, ticket: Ticket) -> Item {
 fn timers_fire_once_and_cancelled_ones_never_arrive() {
     let kernel = Kernel::start(users());
     let (t, _) = boot(&kernel, 1);
-    let cancelled = kernel.start_timer(t, Duration::from_millis(30), false).unwrap();
+    let cancelled = kernel
+        .start_timer(t, Duration::from_millis(30), false)
+        .unwrap();
     let fired = kernel.start_timer(t, Duration::ZERO, false).unwrap();
     kernel.cancel(t, cancelled);
     assert_eq!(wait_for_item(&kernel, t), Item::Timer(fired));
@@ -193,13 +199,19 @@ fn timer_ids_are_unique_and_alarms_have_bit_31() {
 fn allocation_wraps_and_skips_pending_ids() {
     let kernel = Kernel::start(users());
     let (t, _) = boot(&kernel, 1);
-    let first = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    let first = kernel
+        .start_timer(t, Duration::from_secs(3600), false)
+        .unwrap();
     {
         let mut table = kernel.lock();
         table.current(t).unwrap().next_timer = ALARM_BIT - 1;
     }
-    let top = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
-    let wrapped = kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+    let top = kernel
+        .start_timer(t, Duration::from_secs(3600), false)
+        .unwrap();
+    let wrapped = kernel
+        .start_timer(t, Duration::from_secs(3600), false)
+        .unwrap();
     assert_eq!((first, top), (1, ALARM_BIT - 1));
     assert_eq!(wrapped, 2, "1 is still pending, so it is skipped");
     kernel.shutdown();
@@ -210,7 +222,9 @@ fn timers_are_bounded_per_process() {
     let kernel = Kernel::start(users());
     let (t, _) = boot(&kernel, 1);
     for _ in 0..MAX_PENDING_TIMERS {
-        kernel.start_timer(t, Duration::from_secs(3600), false).unwrap();
+        kernel
+            .start_timer(t, Duration::from_secs(3600), false)
+            .unwrap();
     }
     assert_eq!(
         kernel.start_timer(t, Duration::from_secs(3600), false),
