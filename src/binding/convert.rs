@@ -55,7 +55,7 @@ pub fn to_payload(value: &LuaValue) -> Result<Payload, SendError> {
             walk.builder.insert(id, k, v)?;
         }
     }
-    Ok(walk.builder.finish(root))
+    Ok(walk.builder.finish(root)?)
 }
 
 /// Where a value was found; described in words only when needed (an error,

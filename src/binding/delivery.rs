@@ -12,14 +12,14 @@ use crate::core::Pid;
 /// An event ready for the program: name, parameter table, and the timer it
 /// belongs to (so that `cancel` can still stop it).
 pub struct Event {
-    pub name: String,
+    pub name: Vec<u8>,
     pub params: Table,
     pub timer: Option<TimerId>,
 }
 
 /// Delivers the next item of this computer's queue. When it becomes an
 /// event, its parameter table is pushed onto `thread` and its name returned.
-pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<String>> {
+pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Vec<u8>>> {
     let (kernel, ticket) = with_state(lua, |s| (s.kernel.clone(), s.ticket))?;
     let Some(item) = kernel.pop(ticket) else {
         return Ok(None);
@@ -32,14 +32,14 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<St
                 Some(signal_event(lua, signal)?)
             }
         }
-        Item::Terminate => return Ok(Some("terminate".to_owned())),
+        Item::Terminate => return Ok(Some(b"terminate".to_vec())),
         Item::Gate => {
             kernel.wait_while_stopped(ticket);
             None
         }
         Item::Local { name, handle } => {
             with_state(lua, |s| s.take_local(handle))?.map(|params| Event {
-                name,
+                name: name.into_vec(),
                 params,
                 timer: None,
             })
@@ -50,11 +50,13 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<St
         return Ok(None);
     };
     push_onto(lua, thread, &event.params)?;
+    let data = event.timer.is_none() && !is_signal(&event);
     with_state(lua, |s| {
         s.handed.push_back(Handed {
             name: event.name.clone(),
             params: event.params,
             timer: event.timer,
+            data,
             cancelled: false,
         })
     })?;
@@ -65,20 +67,20 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<St
 pub fn event_of(lua: &Lua, item: &Item) -> mlua::Result<Option<Event>> {
     Ok(match item {
         Item::Remote { sender, name, data } => Some(Event {
-            name: "remote_event".to_owned(),
+            name: b"remote_event".to_vec(),
             params: remote_params(lua, *sender, name, data)?,
             timer: None,
         }),
         Item::Timer(id) => {
             let params = lua.create_table()?;
             params.raw_set("id", i64::from(*id))?;
-            let name = if id & ALARM_BIT != 0 {
-                "alarm"
+            let name: &[u8] = if id & ALARM_BIT != 0 {
+                b"alarm"
             } else {
-                "timer"
+                b"timer"
             };
             Some(Event {
-                name: name.to_owned(),
+                name: name.to_vec(),
                 params,
                 timer: Some(*id),
             })
@@ -92,7 +94,7 @@ fn signal_event(lua: &Lua, signal: i32) -> mlua::Result<Event> {
     let params = lua.create_table()?;
     params.raw_set("signal", signal)?;
     Ok(Event {
-        name: "signal".to_owned(),
+        name: SIGNAL_EVENT.to_vec(),
         params,
         timer: None,
     })
@@ -101,14 +103,21 @@ fn signal_event(lua: &Lua, signal: i32) -> mlua::Result<Event> {
 fn remote_params(
     lua: &Lua,
     sender: Pid,
-    name: &str,
+    name: &[u8],
     data: &crate::core::value::Payload,
 ) -> mlua::Result<Table> {
     let params = lua.create_table_with_capacity(0, 3)?;
     params.raw_set("sender", sender)?;
-    params.raw_set("type", name)?;
+    params.raw_set("type", lua.create_string(name)?)?;
     params.raw_set("data", super::convert::from_payload(lua, data)?)?;
     Ok(params)
+}
+
+const SIGNAL_EVENT: &[u8] = b"signal";
+
+/// Signal events, like timer events, are no `queueEvent`/`sendEvent` data.
+fn is_signal(event: &Event) -> bool {
+    event.name == SIGNAL_EVENT
 }
 
 /// Runs signal `signal`'s handler or default action on this computer.

@@ -87,7 +87,7 @@ pub fn push_table(lua: &Lua, thread: *mut ffi::lua_State, table: &Table) -> mlua
 /// # Safety
 /// `thread` must be a live Lua thread of the computer's state, and this must
 /// run on that computer's thread.
-pub unsafe fn provide(thread: *mut ffi::lua_State, ticket: Ticket) -> Option<String> {
+pub unsafe fn provide(thread: *mut ffi::lua_State, ticket: Ticket) -> Option<Vec<u8>> {
     // SAFETY: guaranteed by the caller.
     if unsafe { incarnation_of(thread) } != Some(ticket.incarnation) {
         return None; // for an older incarnation, or the state was never set up

@@ -21,9 +21,12 @@ pub enum Disposition {
 
 /// An event handed to the emulator but not yet received by the program.
 pub struct Handed {
-    pub name: String,
+    pub name: Vec<u8>,
     pub params: Table,
     pub timer: Option<TimerId>,
+    /// A `queueEvent`/`sendEvent` event, counted against the queue limit
+    /// until received.
+    pub data: bool,
     pub cancelled: bool,
 }
 
@@ -105,15 +108,17 @@ impl ProcessState {
 
     /// The program received `params`: it and everything handed before it
     /// are gone. Returns whether the program may see it (false when it was
-    /// cancelled), or `None` when it is not one of ours.
-    pub fn receive(&mut self, params: &Table) -> Option<bool> {
+    /// cancelled) and how many data events left the handed list, or `None`
+    /// when it is not one of ours.
+    pub fn receive(&mut self, params: &Table) -> Option<(bool, usize)> {
         let pointer = params.to_pointer();
         let position = self
             .handed
             .iter()
             .position(|e| e.params.to_pointer() == pointer)?;
-        let event = self.handed.drain(..=position).last()?;
-        Some(!event.cancelled)
+        let gone: Vec<Handed> = self.handed.drain(..=position).collect();
+        let data = gone.iter().filter(|e| e.data).count();
+        Some((!gone.last()?.cancelled, data))
     }
 }
 

@@ -80,7 +80,7 @@ fn signal(lua: &Lua, (signal, handler): (f64, Option<Function>)) -> mlua::Result
 fn queue_event(lua: &Lua, (name, params): (mlua::LuaString, Table)) -> mlua::Result<Message> {
     let (kernel, ticket) = ids(lua)?;
     let handle = with_state(lua, |s| s.keep_local(params))?;
-    let name = name.to_string_lossy();
+    let name = name.as_bytes().as_ref().into();
     if kernel.push(ticket, Item::Local { name, handle }).is_ok() {
         return Ok(None);
     }
@@ -110,7 +110,7 @@ fn peek_event(lua: &Lua, (): ()) -> mlua::Result<MultiValue> {
 
 /// The first item still in the kernel queue that will reach the program as
 /// an event, as a fresh copy.
-fn next_queued_event(lua: &Lua) -> mlua::Result<Option<(String, Table)>> {
+fn next_queued_event(lua: &Lua) -> mlua::Result<Option<(Vec<u8>, Table)>> {
     let item = with_state(lua, |s| {
         s.kernel.peek(s.ticket, |item| match item {
             Item::Signal(signal) => s.becomes_event(*signal),
@@ -123,7 +123,7 @@ fn next_queued_event(lua: &Lua) -> mlua::Result<Option<(String, Table)>> {
         Some(Item::Local { name, handle }) => {
             let original = with_state(lua, |s| s.local(handle).cloned())?;
             match original {
-                Some(table) => Ok(Some((name, copy_table(lua, &table)?))),
+                Some(table) => Ok(Some((name.into_vec(), copy_table(lua, &table)?))),
                 None => Ok(None),
             }
         }
@@ -141,8 +141,8 @@ fn send_event(
         Err(error) => return Ok((None, Some(error.message()))),
     };
     let (kernel, ticket) = ids(lua)?;
-    let sent = to_pid(pid)
-        .is_some_and(|pid| kernel.send(ticket.pid, pid, name.to_string_lossy(), payload));
+    let name: Box<[u8]> = name.as_bytes().as_ref().into();
+    let sent = to_pid(pid).is_some_and(|pid| kernel.send(ticket.pid, pid, name, payload));
     Ok((Some(sent), None))
 }
 
@@ -198,14 +198,13 @@ fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
 /// Called by the coroutine wrapper for every event the emulator hands to the
 /// program. False means: swallow it (cancelled, or the computer is going down).
 fn received(lua: &Lua, (_name, params): (Value, Value)) -> mlua::Result<bool> {
-    let (kernel, ticket) = ids(lua)?;
-    if !kernel.is_running(ticket) {
-        return Ok(false);
-    }
-    let Value::Table(params) = params else {
-        return Ok(true);
+    let ours = match params {
+        Value::Table(params) => with_state(lua, |s| s.receive(&params))?,
+        _ => None,
     };
-    Ok(with_state(lua, |s| s.receive(&params))?.unwrap_or(true))
+    let (visible, data_events) = ours.unwrap_or((true, 0));
+    let (kernel, ticket) = ids(lua)?;
+    Ok(kernel.acknowledge(ticket, data_events) && visible)
 }
 
 /// A pid is an integral number within the computer ID range.

@@ -189,11 +189,16 @@ impl Kernel {
         self.lock().current(ticket).is_some()
     }
 
-    /// Whether `ticket` is current and its computer is on.
-    pub fn is_running(&self, ticket: Ticket) -> bool {
-        self.lock()
-            .current(ticket)
-            .is_some_and(|p| p.port.is_running())
+    /// The program received `count` delivered data events (they no longer
+    /// count against its queue's limit). Returns whether the process is
+    /// still current and its computer on.
+    pub fn acknowledge(&self, ticket: Ticket, count: usize) -> bool {
+        let mut table = self.lock();
+        let Some(process) = table.current(ticket) else {
+            return false;
+        };
+        process.queue.acknowledge(count);
+        process.port.is_running()
     }
 
     /// Shuts the process's own computer down (a default action).
@@ -245,7 +250,7 @@ impl Kernel {
     }
 
     /// `sendEvent`: true when the event was queued for a running process.
-    pub fn send(&self, sender: Pid, target: Pid, name: String, data: Payload) -> bool {
+    pub fn send(&self, sender: Pid, target: Pid, name: Box<[u8]>, data: Payload) -> bool {
         let mut table = self.lock();
         let Some(process) = table
             .processes

@@ -1,5 +1,7 @@
 //! One process's FIFO of undelivered items: events of every kind, signals
 //! waiting for their handler, and stop gates, in the order they were queued.
+//!
+//! Event names are bytes: Lua strings need not be UTF-8.
 
 use std::collections::VecDeque;
 
@@ -10,7 +12,8 @@ use super::Pid;
 pub type TimerId = u32;
 pub const ALARM_BIT: TimerId = 1 << 31;
 
-/// Data events (`queueEvent`, `sendEvent`) a process may have waiting.
+/// Data events (`queueEvent`, `sendEvent`) a process may have waiting:
+/// queued here, or handed to the emulator and not yet received.
 pub const MAX_QUEUED_EVENTS: usize = 1024;
 /// Payload bytes a process may have waiting.
 pub const MAX_QUEUED_BYTES: usize = 16 << 20;
@@ -23,12 +26,12 @@ pub enum Item {
     /// `sendEvent`: arrives as `"remote_event", {sender, type, data}`.
     Remote {
         sender: Pid,
-        name: String,
+        name: Box<[u8]>,
         data: Payload,
     },
     /// `queueEvent`: the parameter table stays in the process's own Lua state;
     /// `handle` names it there.
-    Local { name: String, handle: u64 },
+    Local { name: Box<[u8]>, handle: u64 },
     /// An expired timer or alarm: `"timer"`/`"alarm", {id = ID}`.
     Timer(TimerId),
     /// A signal: its handler runs, or it arrives as `"signal", {signal = n}`.
@@ -61,6 +64,8 @@ pub struct Full;
 pub struct EventQueue {
     items: VecDeque<Item>,
     data_events: usize,
+    /// Data events popped for delivery that the program has not received yet.
+    in_flight: usize,
     bytes: usize,
 }
 
@@ -70,7 +75,7 @@ impl EventQueue {
         let bytes = item.bytes();
         let refused = self.items.len() >= MAX_QUEUED_ITEMS
             || (item.is_data()
-                && (self.data_events >= MAX_QUEUED_EVENTS
+                && (self.data_events + self.in_flight >= MAX_QUEUED_EVENTS
                     || self.bytes + bytes > MAX_QUEUED_BYTES));
         if refused {
             return Err(Full);
@@ -85,10 +90,20 @@ impl EventQueue {
         self.items.push_back(Item::Timer(id));
     }
 
+    /// Takes the next item for delivery. A data event stays counted against
+    /// the limit until [`EventQueue::acknowledge`] says it was received.
     pub fn pop(&mut self) -> Option<Item> {
         let item = self.items.pop_front()?;
         self.account(&item, false);
+        if item.is_data() {
+            self.in_flight += 1;
+        }
         Some(item)
+    }
+
+    /// The program received (or will never receive) `count` delivered data events.
+    pub fn acknowledge(&mut self, count: usize) {
+        self.in_flight = self.in_flight.saturating_sub(count);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Item> {
@@ -138,7 +153,7 @@ mod tests {
 
     fn local(n: u64) -> Item {
         Item::Local {
-            name: "e".into(),
+            name: b"e"[..].into(),
             handle: n,
         }
     }
@@ -164,6 +179,12 @@ mod tests {
         assert_eq!(q.push(local(9999)), Err(Full));
         assert_eq!(q.len(), MAX_QUEUED_EVENTS);
         assert_eq!(q.pop(), Some(local(0)));
+        assert_eq!(
+            q.push(local(9999)),
+            Err(Full),
+            "delivered, not yet received"
+        );
+        q.acknowledge(1);
         q.push(local(9999)).unwrap();
     }
 
@@ -173,7 +194,7 @@ mod tests {
         let big = Payload::scalar(Value::String(vec![0; 900_000].into()));
         let remote = || Item::Remote {
             sender: 1,
-            name: "x".into(),
+            name: b"x"[..].into(),
             data: big.clone(),
         };
         let fits = MAX_QUEUED_BYTES / big.bytes();
@@ -182,6 +203,7 @@ mod tests {
         }
         assert_eq!(q.push(remote()), Err(Full));
         q.pop();
+        q.acknowledge(1);
         q.push(remote()).unwrap();
     }
 

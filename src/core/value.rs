@@ -89,13 +89,14 @@ impl PayloadBuilder {
         Ok(())
     }
 
-    pub fn finish(self, root: Value) -> Payload {
-        let bytes = self.bytes + cost(&root);
-        Payload {
+    /// The payload with `root` as its value; the root is charged too.
+    pub fn finish(mut self, root: Value) -> Result<Payload, TooLarge> {
+        self.charge(cost(&root))?;
+        Ok(Payload {
             root,
             tables: self.tables,
-            bytes,
-        }
+            bytes: self.bytes,
+        })
     }
 
     fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
@@ -134,7 +135,7 @@ mod tests {
             Value::Table(root),
         )
         .unwrap();
-        let p = b.finish(Value::Table(root));
+        let p = b.finish(Value::Table(root)).unwrap();
         assert_eq!(p.table_count(), 2);
         assert_eq!(p.entries(root).len(), 2);
         assert_eq!(p.entries(shared)[0].1, Value::Table(root));
@@ -149,6 +150,15 @@ mod tests {
             .unwrap();
         assert_eq!(
             b.insert(t, Value::Integer(2), Value::String(big)),
+            Err(TooLarge)
+        );
+    }
+
+    #[test]
+    fn a_scalar_root_is_charged_too() {
+        let big = vec![b'x'; MAX_PAYLOAD_BYTES].into_boxed_slice();
+        assert_eq!(
+            PayloadBuilder::new().finish(Value::String(big)),
             Err(TooLarge)
         );
     }

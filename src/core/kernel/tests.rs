@@ -44,6 +44,10 @@ fn drain(kernel: &Kernel, ticket: Ticket) -> Vec<Item> {
     std::iter::from_fn(|| kernel.pop(ticket)).collect()
 }
 
+fn name(text: &str) -> Box<[u8]> {
+    text.as_bytes().into()
+}
+
 fn text(name: &str) -> Payload {
     Payload::scalar(Value::String(name.as_bytes().into()))
 }
@@ -113,20 +117,29 @@ fn sigcont_resumes_first_and_discards_pending_stops() {
 #[test]
 fn send_reports_whether_the_event_was_queued() {
     let kernel = Kernel::start(users());
-    let (a1, _) = boot(&kernel, 1);
     let (b3, c3) = boot(&kernel, 3);
-    assert!(!kernel.send(1, 9, "x".into(), text("a")));
+    let is_named = |item: Option<Item>, expected: &[u8]| matches!(item, Some(Item::Remote { sender: 1, ref name, .. }) if **name == *expected);
+    assert!(!kernel.send(1, 9, name("x"), text("a")), "no such process");
     for i in 0..crate::core::queue::MAX_QUEUED_EVENTS {
-        assert!(kernel.send(1, 3, format!("e{i}"), text("a")), "event {i}");
+        assert!(
+            kernel.send(1, 3, name(&format!("e{i}")), text("a")),
+            "event {i}"
+        );
     }
-    assert!(!kernel.send(1, 3, "over".into(), text("a")), "full queue");
+    assert!(!kernel.send(1, 3, name("over"), text("a")), "full queue");
+    assert!(is_named(kernel.pop(b3), b"e0"));
     assert!(
-        matches!(kernel.pop(b3), Some(Item::Remote { sender: 1, ref name, .. }) if name == "e0")
+        !kernel.send(1, 3, name("over"), text("a")),
+        "popped, not yet received"
     );
-    assert!(matches!(kernel.pop(b3), Some(Item::Remote { ref name, .. }) if name == "e1"));
+    assert!(kernel.acknowledge(b3, 1));
+    assert!(
+        kernel.send(1, 3, name("fits"), text("a")),
+        "received: room again"
+    );
+    assert!(is_named(kernel.pop(b3), b"e1"));
     c3.running.store(false, Ordering::SeqCst);
-    assert!(!kernel.send(1, 3, "off".into(), text("a")));
-    let _ = a1;
+    assert!(!kernel.send(1, 3, name("off"), text("a")), "switched off");
     kernel.shutdown();
 }
 
