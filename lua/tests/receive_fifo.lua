@@ -1,0 +1,62 @@
+-- One FIFO per process across all kinds: queueEvent, sendEvent (to self and
+-- from another computer), expired timers, and signals without handler arrive
+-- in the order they were queued.
+local me = syscall.getpid()
+local other = 1 - me
+check.ok(check.meet(other), "both computers are up")
+
+if me == 1 then
+    check.await_remote("send_now", 10)
+    syscall.sendEvent(0, "from_other", {})
+    check.await_remote("bye", 10)
+    check.done()
+    return
+end
+
+local function expect_order(expected, name)
+    local got = {}
+    for i = 1, #expected do
+        local e = table.pack(os.pullEventRaw())
+        local label = e[1]
+        if e[1] == "remote_event" then label = "remote:" .. tostring(e[2].type)
+        elseif e[1] == "timer" and type(e[2]) == "table" then label = "timer:" .. tostring(e[2].id)
+        elseif e[1] == "alarm" then label = "alarm:" .. tostring(e[2].id)
+        elseif e[1] == "signal" then label = "signal:" .. tostring(e[2].signal) end
+        got[i] = label
+    end
+    local a, b = table.concat(expected, ","), table.concat(got, ",")
+    return check.ok(a == b, name, "expected " .. a .. ", got " .. b)
+end
+
+syscall.queueEvent("a", {})
+syscall.sendEvent(me, "b", {})
+local t = syscall.timer(0)
+check.busy(0.05) -- the timer expires here, behind a and b
+syscall.kill(me, 10) -- no handler: a signal event
+syscall.queueEvent("e", {})
+syscall.sendEvent(me, "f", {})
+expect_order({ "a", "remote:b", "timer:" .. t, "signal:10", "e", "remote:f" },
+    "queueEvent, sendEvent to self, an expired timer and a signal arrive in the order queued")
+
+-- The same when some are handed over before others are queued.
+syscall.queueEvent("g", {})
+local t2 = syscall.timer(0)
+check.busy(0.05)
+syscall.kill(me, 12)
+os.pullEvent("g") -- the timer and the signal event are handed over now
+syscall.sendEvent(me, "h", {})
+local t3 = syscall.timer(0)
+check.busy(0.05)
+syscall.queueEvent("i", {})
+expect_order({ "timer:" .. t2, "signal:12", "remote:h", "timer:" .. t3, "i" },
+    "events queued after a hand-over come behind the handed-over ones")
+
+-- With another computer's event in between.
+syscall.queueEvent("before", {})
+syscall.sendEvent(other, "send_now", {})
+check.busy(0.3) -- computer 1's event arrives during this
+syscall.queueEvent("after", {})
+expect_order({ "before", "remote:from_other", "after" },
+    "another computer's event takes its place in the one queue")
+syscall.sendEvent(other, "bye", {})
+check.done()

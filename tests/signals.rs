@@ -1,0 +1,351 @@
+//! kill, signal, the default actions and users (issue: the contract).
+mod support;
+
+use std::time::Duration;
+use support::*;
+
+const USERS: &str =
+    r#"{"default_user": "guest", "users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#;
+
+/// Starts each `(id, program)`; computer 0 usually drives the others.
+fn scenario(label: &str, programs: &[(i32, &str)]) -> TestHost {
+    let host = TestHost::new(label, None);
+    for (id, program) in programs {
+        host.start(*id, program);
+    }
+    host
+}
+
+fn line_index(host: &TestHost, id: i32, needle: &str) -> Option<usize> {
+    host.host()
+        .output(id)
+        .iter()
+        .position(|l| l.contains(needle))
+}
+
+const WAIT_FOR_SIGNALS: &str = r#"
+print("up")
+while true do
+    local name, params = os.pullEventRaw()
+    if name == "signal" then print("signal event " .. params.signal) end
+end
+"#;
+
+#[test]
+fn handlers_run_on_the_target_before_its_next_event() {
+    let host = scenario(
+        "handlers",
+        &[
+            (
+                0,
+                &std::fs::read_to_string(lua_dir().join("tests/signals_handlers.lua")).unwrap(),
+            ),
+            (
+                1,
+                &std::fs::read_to_string(lua_dir().join("tests/signals_handlers.lua")).unwrap(),
+            ),
+        ],
+    );
+    host.expect_checks(&[0], 3, 20 * SECOND);
+    host.expect_checks(&[1], 15, 20 * SECOND);
+    let reported = line_index(&host, 1, "handler failed on purpose");
+    let went_on = line_index(&host, 1, "after the failing handler");
+    assert!(
+        matches!((reported, went_on), (Some(r), Some(g)) if r < g),
+        "a failing handler is shown on the computer and the program goes on: {:?}",
+        host.host().output(1)
+    );
+    let refused = line_index(&host, 1, "cannot yield inside a signal handler");
+    let went_on = line_index(&host, 1, "after the yielding handler");
+    assert!(
+        matches!((refused, went_on), (Some(r), Some(g)) if r < g),
+        "a yielding handler gets a clear error: {:?}",
+        host.host().output(1)
+    );
+}
+
+#[test]
+fn kill_enforces_users_from_the_host_config() {
+    run_lua_test_as(
+        "signals_users.lua",
+        &[0, 1, 2, 3, 4],
+        &[0, 1, 2, 3, 4],
+        2,
+        Some(USERS),
+    );
+}
+
+#[test]
+fn without_a_config_every_computer_runs_as_user() {
+    let host = scenario("no-config", &[(5, "print('user=' .. syscall.getuser())")]);
+    assert!(host
+        .host()
+        .wait_for_line(5, "user=user", 10 * SECOND)
+        .is_some());
+}
+
+#[test]
+fn a_malformed_config_is_reported_and_the_defaults_apply() {
+    let data = data_dir("malformed");
+    std::fs::write(data.join("config/phoenix-events.json"), "{\"users\": [oops").unwrap();
+    let script = data.join("script.lua");
+    std::fs::write(&script, "print('user=' .. syscall.getuser()) os.shutdown()").unwrap();
+    let output = std::process::Command::new(host_binary())
+        .arg("--plugin")
+        .arg(plugin_path())
+        .arg("--data")
+        .arg(&data)
+        .args(["--computers", "0", "--timeout", "20", "--script"])
+        .arg(&script)
+        .output()
+        .expect("run craftos-host");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stderr.contains("ignoring malformed") && stderr.contains("phoenix-events.json"),
+        "stderr: {stderr}"
+    );
+    assert!(stdout.contains("user=user"), "stdout: {stdout}");
+    assert!(output.status.success(), "status {:?}", output.status);
+}
+
+#[test]
+fn terminating_defaults_shut_the_target_down() {
+    let host = scenario(
+        "terminate",
+        &[
+            (
+                0,
+                r#"
+                for pid = 1, 4 do check.wait_up(pid) end
+                syscall.kill(1, 1)  syscall.kill(2, 13)  syscall.kill(3, 15)  syscall.kill(4, 10)
+                check.done()"#,
+            ),
+            (1, WAIT_FOR_SIGNALS),
+            (2, WAIT_FOR_SIGNALS),
+            (3, WAIT_FOR_SIGNALS),
+            (4, WAIT_FOR_SIGNALS),
+        ],
+    );
+    host.expect_checks(&[0], 0, 10 * SECOND);
+    for (id, signal) in [(1, "SIGHUP"), (2, "SIGPIPE"), (3, "SIGTERM")] {
+        assert!(
+            host.host().wait_until_off(id, 10 * SECOND),
+            "{signal} shuts down"
+        );
+        assert_eq!(host.host().boot_count(id), 1, "{signal} does not reboot");
+    }
+    assert!(host
+        .host()
+        .wait_for_line(4, "signal event 10", 10 * SECOND)
+        .is_some());
+    assert!(host.host().is_on(4), "SIGUSR1 has no default action");
+}
+
+#[test]
+fn default_actions_end_the_process_as_seen_from_another_computer() {
+    run_lua_test(
+        "signals_defaults.lua",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+        &[0],
+        16,
+    );
+}
+
+#[test]
+fn sigint_delivers_a_craftos_terminate_event() {
+    let host = scenario(
+        "sigint",
+        &[
+            (
+                0,
+                r#"check.wait_up(1) syscall.kill(1, 2) sleep(0.2) syscall.kill(1, 2) check.done()"#,
+            ),
+            (
+                1,
+                r#"
+                local ok, err = pcall(os.pullEvent, "never_sent")
+                print("pullEvent: " .. tostring(err))
+                local event = table.pack(os.pullEventRaw())
+                print(("raw: %s n=%d"):format(event[1], event.n))"#,
+            ),
+        ],
+    );
+    host.expect_checks(&[0], 0, 10 * SECOND);
+    assert!(
+        host.host()
+            .wait_for_line(1, "raw: terminate n=1", 10 * SECOND)
+            .is_some(),
+        "{:?}",
+        host.host().output(1)
+    );
+    assert!(line_index(&host, 1, "pullEvent: Terminated").is_some());
+    assert!(host.host().is_on(1), "an interrupted program may go on");
+}
+
+#[test]
+fn sigquit_and_sigabrt_print_then_shut_down() {
+    let host = scenario(
+        "quit-abort",
+        &[
+            (
+                0,
+                "check.wait_up(1) check.wait_up(2) syscall.kill(1, 3) syscall.kill(2, 6) check.done()",
+            ),
+            (1, WAIT_FOR_SIGNALS),
+            (2, WAIT_FOR_SIGNALS),
+        ],
+    );
+    host.expect_checks(&[0], 0, 10 * SECOND);
+    assert!(host.host().wait_until_off(1, 10 * SECOND));
+    assert!(host.host().wait_until_off(2, 10 * SECOND));
+    assert!(
+        line_index(&host, 1, "Quit").is_some(),
+        "{:?}",
+        host.host().output(1)
+    );
+    assert!(
+        line_index(&host, 2, "Aborted").is_some(),
+        "{:?}",
+        host.host().output(2)
+    );
+}
+
+const STOP_MYSELF: &str = r#"
+print("booted")
+syscall.kill(syscall.getpid(), 19)
+print("stopping")
+while true do
+    local name = os.pullEventRaw()
+    print("received " .. tostring(name))
+end
+"#;
+
+#[test]
+fn sigkill_cannot_be_caught_and_works_on_a_stopped_target() {
+    let host = scenario(
+        "sigkill",
+        &[
+            (
+                0,
+                r#"
+                check.wait_up(1) check.wait_up(2)
+                check.ok(check.await_remote("ready"), "computer 1 installed its handlers")
+                sleep(0.2)
+                syscall.kill(1, 9) syscall.kill(2, 9)
+                check.done()"#,
+            ),
+            (
+                1,
+                r#"
+                syscall.signal(9, function() print("SIGKILL HANDLER RAN") end)
+                check.wait_up(0)
+                syscall.sendEvent(0, "ready", {})
+                while true do os.pullEventRaw() end"#,
+            ),
+            (2, STOP_MYSELF),
+        ],
+    );
+    host.expect_checks(&[0], 1, 10 * SECOND);
+    assert!(
+        host.host().wait_until_off(1, 10 * SECOND),
+        "SIGKILL shuts down"
+    );
+    assert!(
+        host.host().wait_until_off(2, 10 * SECOND),
+        "also a stopped computer"
+    );
+    assert!(line_index(&host, 1, "SIGKILL HANDLER RAN").is_none());
+    assert!(
+        line_index(&host, 2, "received").is_none(),
+        "{:?}",
+        host.host().output(2)
+    );
+}
+
+#[test]
+fn stop_signals_hold_every_event_until_sigcont() {
+    run_lua_test("signals_stop.lua", &[0, 1], &[0, 1], 3);
+}
+
+#[test]
+fn sigttin_and_sigttou_stop_too_and_sigcont_then_runs_its_handler() {
+    let target = |signal: i32| {
+        format!(
+            r#"
+            syscall.signal(18, function() print("continue handler ran") end)
+            check.wait_up(0)
+            syscall.kill(syscall.getpid(), {signal})
+            syscall.sendEvent(0, "stopping", {{}})
+            local name = os.pullEventRaw()
+            print("first event after stop: " .. name)"#
+        )
+    };
+    let host = scenario(
+        "ttin-ttou",
+        &[
+            (
+                0,
+                r#"
+                check.wait_up(1) check.wait_up(2)
+                check.await_remote("stopping") check.await_remote("stopping")
+                sleep(0.3)
+                syscall.sendEvent(1, "held", {}) syscall.sendEvent(2, "held", {})
+                sleep(0.3)
+                print("continuing")
+                syscall.kill(1, 18) syscall.kill(2, 18)
+                check.done()"#,
+            ),
+            (1, &target(21)),
+            (2, &target(22)),
+        ],
+    );
+    host.expect_checks(&[0], 0, 10 * SECOND);
+    for id in [1, 2] {
+        assert!(
+            host.host()
+                .wait_for_line(id, "first event after stop: remote_event", 10 * SECOND)
+                .is_some(),
+            "computer {id}: {:?}",
+            host.host().output(id)
+        );
+        assert!(line_index(&host, id, "continue handler ran").is_some());
+    }
+}
+
+#[test]
+fn a_stopped_computer_can_still_be_shut_down_rebooted_and_quit() {
+    let host = scenario(
+        "stopped-host",
+        &[(1, STOP_MYSELF), (2, STOP_MYSELF), (3, STOP_MYSELF)],
+    );
+    for id in [1, 2, 3] {
+        assert!(host
+            .host()
+            .wait_for_line(id, "stopping", 10 * SECOND)
+            .is_some());
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    host.host().shutdown_computer(1);
+    assert!(
+        host.host().wait_until_off(1, 10 * SECOND),
+        "shut down while stopped"
+    );
+    host.host().reboot_computer(2);
+    let rebooted = (0..400).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        host.host()
+            .output(2)
+            .iter()
+            .filter(|l| *l == "booted")
+            .count()
+            == 2
+    });
+    assert!(
+        rebooted,
+        "rebooted while stopped: {:?}",
+        host.host().output(2)
+    );
+    // Computer 3 is still stopped: quitting the emulator must not wait for it.
+    host.shutdown();
+}

@@ -1,0 +1,183 @@
+//! Runs Lua programs on computers of the embedded CraftOS-PC host, with the
+//! built plugin loaded the way the emulator loads it.
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use craftos_host::{Host, HostConfig};
+
+/// The host keeps emulator-wide globals, as CraftOS-PC does: one at a time.
+static ONE_HOST: Mutex<()> = Mutex::new(());
+
+/// Where the check library and the Lua tests live.
+pub fn lua_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("lua")
+}
+
+/// The plugin under test: `$PHOENIX_PLUGIN`, else the cdylib Cargo built
+/// next to this test binary.
+pub fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("PHOENIX_PLUGIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let path = profile_dir.join("libphoenix_events.so");
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: {BUILD_FIRST}", path.display()));
+    // `cargo test` does not rebuild a cdylib-only package: never test a
+    // plugin older than its sources.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for source in ["src", "include", "lua/prelude.lua", "build.rs"] {
+        if let Some(newer) = newer_than(&root.join(source), built) {
+            panic!(
+                "{} is older than {}: {BUILD_FIRST}",
+                path.display(),
+                newer.display()
+            );
+        }
+    }
+    path
+}
+
+const BUILD_FIRST: &str = "run `cargo build -p phoenix-events` first (ci/test does)";
+
+/// A file under `path` modified after `time`, if any.
+fn newer_than(path: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        std::fs::read_dir(path)
+            .ok()?
+            .flatten()
+            .find_map(|entry| newer_than(&entry.path(), time))
+    } else {
+        (meta.modified().ok()? > time).then(|| path.to_path_buf())
+    }
+}
+
+/// The embedded host's command-line program, built beside the plugin.
+pub fn host_binary() -> PathBuf {
+    let plugin = plugin_path();
+    let binary = plugin.with_file_name("craftos-host");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --workspace` first (ci/test does)",
+        binary.display()
+    );
+    binary
+}
+
+/// A fresh, empty data directory (the emulator's base path).
+pub fn data_dir(label: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "phoenix-events-test-{}-{label}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("config")).expect("create data dir");
+    dir
+}
+
+/// A host with the plugin loaded, held exclusively for one test.
+pub struct TestHost {
+    pub host: Option<Host>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl TestHost {
+    /// Loads the plugin; `users` (JSON) becomes config/phoenix-events.json.
+    pub fn new(label: &str, users: Option<&str>) -> TestHost {
+        let turn = ONE_HOST.lock().unwrap_or_else(|e| e.into_inner());
+        let data_dir = data_dir(label);
+        if let Some(users) = users {
+            std::fs::write(data_dir.join("config/phoenix-events.json"), users).unwrap();
+        }
+        let host = Host::load(HostConfig {
+            plugin: plugin_path(),
+            data_dir,
+            echo: std::env::var_os("PHOENIX_ECHO").is_some(),
+        })
+        .unwrap_or_else(|e| panic!("the host rejected the plugin: {e}"));
+        TestHost {
+            host: Some(host),
+            _turn: turn,
+        }
+    }
+
+    pub fn host(&self) -> &Host {
+        self.host.as_ref().unwrap()
+    }
+
+    /// Starts computer `id` running the check library plus `program`.
+    pub fn start(&self, id: i32, program: &str) {
+        let library = std::fs::read_to_string(lua_dir().join("tests/lib/check.lua")).unwrap();
+        self.host()
+            .start_computer(id, &format!("{library}\n{program}"))
+            .unwrap();
+    }
+
+    /// Waits until every computer in `reporters` printed `done`, then
+    /// requires that no check failed and that at least `min_checks` passed.
+    pub fn expect_checks(&self, reporters: &[i32], min_checks: usize, timeout: Duration) {
+        for &id in reporters {
+            let done = self.host().wait_for_line(id, "done", timeout);
+            let output = self.host().output(id);
+            let failed: Vec<_> = output.iter().filter(|l| l.starts_with("not ok")).collect();
+            let passed = output.iter().filter(|l| l.starts_with("ok ")).count();
+            assert!(
+                done.is_some() && failed.is_empty() && passed >= min_checks,
+                "computer {id}: done={} passed={passed} (need {min_checks}) failed={failed:?}\n--- output ---\n{}",
+                done.is_some(),
+                output.join("\n")
+            );
+        }
+    }
+
+    pub fn shutdown(mut self) {
+        if let Some(host) = self.host.take() {
+            host.shutdown();
+        }
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        if let Some(host) = self.host.take() {
+            host.shutdown();
+        }
+    }
+}
+
+/// Runs `lua/tests/<file>` on `computers`; every computer in `reporters`
+/// must finish with at least `min_checks` passing checks and none failing.
+pub fn run_lua_test(file: &str, computers: &[i32], reporters: &[i32], min_checks: usize) {
+    run_lua_test_as(file, computers, reporters, min_checks, None)
+}
+
+pub fn run_lua_test_as(
+    file: &str,
+    computers: &[i32],
+    reporters: &[i32],
+    min_checks: usize,
+    users: Option<&str>,
+) {
+    let program = std::fs::read_to_string(lua_dir().join("tests").join(file))
+        .unwrap_or_else(|e| panic!("lua/tests/{file}: {e}"));
+    let host = TestHost::new(file.trim_end_matches(".lua"), users);
+    for &id in computers {
+        host.start(id, &program);
+    }
+    host.expect_checks(reporters, min_checks, Duration::from_secs(30));
+    host.shutdown();
+}
+
+pub const SECOND: Duration = Duration::from_secs(1);
