@@ -2,22 +2,7 @@
 //! through the embedded emulator (several computers, each on its own thread).
 mod support;
 
-use std::time::Duration;
 use support::*;
-
-/// Runs `lua/tests/<file>` on every computer of `checks`; each must print
-/// `done` with at least its own number of passing checks and none failing.
-fn run_each(file: &str, checks: &[(i32, usize)], users: Option<&str>) {
-    let program = std::fs::read_to_string(lua_dir().join("tests").join(file)).unwrap();
-    let host = TestHost::new(file.trim_end_matches(".lua"), users);
-    for &(id, _) in checks {
-        host.start(id, &program);
-    }
-    for &(id, min) in checks {
-        host.expect_checks(&[id], min, Duration::from_secs(30));
-    }
-    host.shutdown();
-}
 
 #[test]
 fn queue_event_queues_behind_what_waits_returns_nothing_and_refuses_when_full() {

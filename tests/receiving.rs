@@ -2,26 +2,11 @@
 //! filters, sleep/parallel, native events, and reboot isolation.
 mod support;
 
-use std::time::Duration;
 use support::*;
-
-/// Runs `lua/tests/<file>` on every computer of `checks`; each must print
-/// `done` with at least its own number of passing checks and none failing.
-fn run_each(file: &str, checks: &[(i32, usize)]) {
-    let program = std::fs::read_to_string(lua_dir().join("tests").join(file)).unwrap();
-    let host = TestHost::new(file.trim_end_matches(".lua"), None);
-    for &(id, _) in checks {
-        host.start(id, &program);
-    }
-    for &(id, min) in checks {
-        host.expect_checks(&[id], min, Duration::from_secs(30));
-    }
-    host.shutdown();
-}
 
 #[test]
 fn one_fifo_per_process_across_all_kinds_of_event() {
-    run_each("receive_fifo.lua", &[(0, 4), (1, 1)]);
+    run_each("receive_fifo.lua", &[(0, 4), (1, 1)], None);
 }
 
 #[test]

@@ -180,4 +180,19 @@ pub fn run_lua_test_as(
     host.shutdown();
 }
 
+/// Runs `lua/tests/<file>` on every computer of `checks`; each must print
+/// `done` with at least its own number of passing checks and none failing.
+pub fn run_each(file: &str, checks: &[(i32, usize)], users: Option<&str>) {
+    let program = std::fs::read_to_string(lua_dir().join("tests").join(file))
+        .unwrap_or_else(|e| panic!("lua/tests/{file}: {e}"));
+    let host = TestHost::new(file.trim_end_matches(".lua"), users);
+    for &(id, _) in checks {
+        host.start(id, &program);
+    }
+    for &(id, min) in checks {
+        host.expect_checks(&[id], min, Duration::from_secs(30));
+    }
+    host.shutdown();
+}
+
 pub const SECOND: Duration = Duration::from_secs(1);

@@ -71,15 +71,22 @@ function check.await_remote(kind, seconds)
     return params
 end
 
--- Two computers meet: each sends one hello as soon as the other's process
--- exists (sendEvent returns true), then waits for the other's hello.
-function check.meet(other, seconds)
+-- Sends a remote event of `kind` to `pid` as soon as that process exists
+-- (sendEvent returns true); false if it does not appear within `seconds`.
+local function send_when_up(pid, kind, seconds)
     local deadline = os.clock() + (seconds or 10)
-    while not syscall.sendEvent(other, "__hello", {}) do
+    while not syscall.sendEvent(pid, kind, {}) do
         if os.clock() > deadline then return false end
         check.sleep(0.02)
     end
-    return check.await_remote("__hello", seconds or 10) ~= nil
+    return true
+end
+
+-- Two computers meet: each sends one hello as soon as the other's process
+-- exists, then waits for the other's hello.
+function check.meet(other, seconds)
+    return send_when_up(other, "__hello", seconds)
+        and check.await_remote("__hello", seconds or 10) ~= nil
 end
 
 function check.done()
@@ -88,18 +95,7 @@ end
 
 -- Waits until process `pid` exists (a sendEvent to it succeeds).
 function check.wait_up(pid, seconds)
-    local deadline = os.clock() + (seconds or 10)
-    while not syscall.sendEvent(pid, "__up", {}) do
-        if os.clock() > deadline then return false end
-        check.sleep(0.02)
-    end
-    return true
-end
-
--- Keeps this computer busy, without yielding, for `seconds`.
-function check.busy(seconds)
-    local until_ = os.clock() + seconds
-    while os.clock() < until_ do end
+    return send_when_up(pid, "__up", seconds)
 end
 
 -- Additions for the event, timer and receiving tests -------------------------
