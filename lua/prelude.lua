@@ -30,14 +30,21 @@ local function expect(name, index, wanted, count, value)
     end
 end
 
--- Shows a message on this computer as printError does.
+-- Any error value as text; never raises (a __tostring may fail).
+local function describe(message)
+    local ok, text = pcall(tostring, message)
+    if ok and type(text) == "string" then return text end
+    return "(" .. type(message) .. " error value that cannot be shown)"
+end
+
+-- Shows a message on this computer as printError does. Never raises.
 local function show_error(message)
-    message = tostring(message)
+    local text = describe(message)
     local print_error = _G.printError
-    if type(print_error) == "function" and pcall(print_error, message) then return end
+    if type(print_error) == "function" and pcall(print_error, text) then return end
     local print_line = _G.print
-    if type(print_line) == "function" and pcall(print_line, message) then return end
-    native.stderr(message)
+    if type(print_line) == "function" and pcall(print_line, text) then return end
+    pcall(native.stderr, text)
 end
 
 ------------------------------------------------------------------------------
@@ -51,7 +58,9 @@ local function run_handler(handler, signal)
     handler_depth = handler_depth + 1
     local ok, err = pcall(handler, signal)
     handler_depth = handler_depth - 1
-    if not ok then show_error(err) end
+    -- Even showing the error may fail (at Lua's C-stack limit, say): the
+    -- program goes on regardless.
+    if not ok then pcall(show_error, err) end
 end
 
 ------------------------------------------------------------------------------

@@ -161,3 +161,8 @@ fn users_in_the_real_emulator() {
 fn default_actions_in_the_real_emulator() {
     run_real_reporting("signals_defaults.lua", &[0, 1, 2, 3, 4, 5, 6, 7, 8], &[0]);
 }
+
+#[test]
+fn hostile_programs_in_the_real_emulator() {
+    run_real("hostile.lua", &[0, 1], None);
+}

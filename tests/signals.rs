@@ -349,3 +349,33 @@ fn a_stopped_computer_can_still_be_shut_down_rebooted_and_quit() {
     // Computer 3 is still stopped: quitting the emulator must not wait for it.
     host.shutdown();
 }
+
+#[test]
+fn hostile_programs_cannot_crash_the_emulator_or_disturb_others() {
+    let host = scenario(
+        "hostile",
+        &[
+            (
+                0,
+                &std::fs::read_to_string(lua_dir().join("tests/hostile.lua")).unwrap(),
+            ),
+            (
+                1,
+                &std::fs::read_to_string(lua_dir().join("tests/hostile.lua")).unwrap(),
+            ),
+        ],
+    );
+    host.expect_checks(&[1], 9, 60 * SECOND);
+    host.expect_checks(&[0], 3, 30 * SECOND);
+    assert!(
+        host.host().is_on(1),
+        "misbehaving is no reason to be shut down"
+    );
+    let unshowable = line_index(&host, 1, "(table error value that cannot be shown)");
+    let went_on = line_index(&host, 1, "after the odd handler errors");
+    assert!(
+        matches!((unshowable, went_on), (Some(u), Some(w)) if u < w),
+        "an error whose __tostring fails is still reported: {:?}",
+        host.host().output(1)
+    );
+}
