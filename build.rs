@@ -2,6 +2,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=src/host_adapter/shim.cpp");
     println!("cargo:rerun-if-changed=include/craftos_pc_abi.hpp");
+    println!("cargo:rerun-if-changed=include/phoenix_shim.h");
     cc::Build::new()
         .cpp(true)
         .std("c++17")

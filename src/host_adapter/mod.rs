@@ -1,5 +1,6 @@
 //! The host adapter: CraftOS-PC's plugin entry points, its `Computer`
-//! objects and its event providers. The C++ half is `shim.cpp`.
+//! objects and its event providers. The C++ half is `shim.cpp`; the boundary
+//! between the two is declared in `include/phoenix_shim.h`.
 //!
 //! Ownership across the C ABI:
 //! - `PluginInfo` is allocated by the shim in `plugin_init` and freed by it in

@@ -5,28 +5,13 @@
 // std::function event providers, the std::string event names and base path.
 // All logic lives in Rust (src/host_adapter/mod.rs), which calls in through
 // the extern "C" functions below and is called back through RustCallbacks.
-#include "craftos_pc_abi.hpp"
+#include "phoenix_shim.h"
 
 #include <atomic>
-#include <cstddef>
-#include <cstdint>
 #include <exception>
 #include <new>
-#include <string>
 
 namespace {
-
-// Rust functions, handed over by plugin_init (so that the library exports
-// nothing but the emulator's entry points).
-struct RustCallbacks {
-    // Starts the plugin; writes a reason into `failure` if it cannot.
-    void (*start)(const char *base_path, std::string *failure);
-    // Stops every thread and frees everything started by `start`.
-    void (*stop)();
-    // Delivers the next item for `token`: pushes the event's parameters and
-    // writes its name, or leaves `name` empty.
-    void (*provide)(lua_State *L, std::uint64_t token, std::string *name);
-};
 
 // Set by plugin_init before any computer starts; read from any thread.
 std::atomic<const ccpc::PluginFunctions *> g_functions{nullptr};
