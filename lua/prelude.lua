@@ -14,7 +14,6 @@
 local native = ...
 
 local type, select, error, pcall, tostring = type, select, error, pcall, tostring
-local pack, unpack = table.pack, table.unpack
 local co_yield, co_resume, co_create, co_running =
     coroutine.yield, coroutine.resume, coroutine.create, coroutine.running
 
@@ -70,22 +69,28 @@ end
 -- goes to the emulator: it is a wait for the next event.
 local resumed_from_lua = setmetatable({}, { __mode = "k" })
 
+-- (Varargs pass through tail calls rather than tables: these run on every
+-- resume and every event, so they allocate nothing.)
+local function after_resume(thread, outer, ...)
+    resumed_from_lua[thread] = outer
+    return ...
+end
+
 local function resume(thread, ...)
     if type(thread) ~= "thread" then return co_resume(thread, ...) end
     local outer = resumed_from_lua[thread]
     resumed_from_lua[thread] = true
-    local result = pack(co_resume(thread, ...))
-    resumed_from_lua[thread] = outer
-    return unpack(result, 1, result.n)
+    return after_resume(thread, outer, co_resume(thread, ...))
+end
+
+local function after_wrap(ok, ...)
+    if ok then return ... end
+    error((...), 2) -- a tail call: level 2 is whoever called the wrapped function
 end
 
 local function wrap(fn)
     local thread = co_create(fn)
-    return function(...)
-        local result = pack(resume(thread, ...))
-        if result[1] then return unpack(result, 2, result.n) end
-        error(result[2], 2)
-    end
+    return function(...) return after_wrap(resume(thread, ...)) end
 end
 
 -- What the emulator treats as an event filter: a string (or number) first
@@ -97,19 +102,22 @@ local function as_filter(value)
     return nil
 end
 
+-- Hands an event from the emulator to the program, or swallows it and waits
+-- for the next (a tail call, so waiting longer does not grow the stack).
+local function deliver(filter, name, ...)
+    if native.received(name, (...))
+        and (filter == nil or name == filter or name == "terminate") then
+        return name, ...
+    end
+    return deliver(filter, co_yield())
+end
+
 local function yield(...)
     if handler_depth > 0 then
         error("cannot yield inside a signal handler", 2)
     end
     if resumed_from_lua[co_running()] then return co_yield(...) end
-    local filter = as_filter((...))
-    while true do
-        local event = pack(co_yield())
-        if native.received(event[1], event[2])
-            and (filter == nil or event[1] == filter or event[1] == "terminate") then
-            return unpack(event, 1, event.n)
-        end
-    end
+    return deliver(as_filter((...)), co_yield())
 end
 
 coroutine.resume, coroutine.wrap, coroutine.yield = resume, wrap, yield
