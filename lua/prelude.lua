@@ -113,10 +113,11 @@ local function deliver(filter, name, ...)
 end
 
 local function yield(...)
+    if resumed_from_lua[co_running()] then return co_yield(...) end
+    -- A yield to the emulator: impossible while a handler runs.
     if handler_depth > 0 then
         error("cannot yield inside a signal handler", 2)
     end
-    if resumed_from_lua[co_running()] then return co_yield(...) end
     return deliver(as_filter((...)), co_yield())
 end
 

@@ -47,7 +47,7 @@ fn handlers_run_on_the_target_before_its_next_event() {
         ],
     );
     host.expect_checks(&[0], 3, 20 * SECOND);
-    host.expect_checks(&[1], 15, 20 * SECOND);
+    host.expect_checks(&[1], 16, 20 * SECOND);
     let reported = line_index(&host, 1, "handler failed on purpose");
     let went_on = line_index(&host, 1, "after the failing handler");
     assert!(

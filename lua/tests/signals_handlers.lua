@@ -76,5 +76,14 @@ syscall.signal(10, function() os.pullEvent("never") end)
 syscall.kill(me, 10)
 print("after the yielding handler")
 
+-- Inside a handler, coroutines of its own may still yield to it.
+local sum = nil
+syscall.signal(10, function()
+    local numbers = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+    sum = numbers() + numbers() + numbers()
+end)
+syscall.kill(me, 10)
+check.eq(sum, 6, "a handler may run coroutines of its own")
+
 check.ok(pcall(syscall.signal, 9, function() end), "a handler for SIGKILL is accepted")
 check.done()
