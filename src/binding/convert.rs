@@ -4,9 +4,9 @@
 //! nesting cannot overflow the native stack.
 
 use std::collections::HashMap;
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 
-use mlua::{Lua, Table, Value as LuaValue};
+use mlua::{ffi, Lua, Table, Value as LuaValue};
 
 use crate::core::value::{Payload, PayloadBuilder, TableId, TooLarge, Value};
 
@@ -44,81 +44,182 @@ impl From<TooLarge> for SendError {
 const ROOT_NAME: &str = "params";
 
 /// Converts `value` for another computer.
-pub fn to_payload(value: &LuaValue) -> Result<Payload, SendError> {
+///
+/// The walk reads the tables with the raw API (`lua_next`) inside one
+/// protected call: going through mlua would create a handle for every key
+/// and value.
+pub fn to_payload(lua: &Lua, value: &LuaValue) -> Result<Payload, SendError> {
     let mut walk = ToPayload::default();
-    let root = walk.convert(value, Place::Root)?;
-    while let Some((table, id)) = walk.pending.pop() {
-        for pair in table.pairs::<LuaValue, LuaValue>() {
-            let (key, value) = pair.map_err(|e| SendError::Lua(e.to_string()))?;
-            let k = walk.convert(&key, Place::KeyIn(id))?;
-            let v = walk.convert(&value, Place::ValueIn(id, &key))?;
-            walk.builder.insert(id, k, v)?;
-        }
-    }
+    // SAFETY: `exec_raw` runs the closure inside a protected call on a state
+    // of this computer, on its thread, with `value` pushed at index 1. The
+    // closure borrows `walk` and owns nothing, so if Lua raises (out of
+    // memory) nothing is leaked; `walk` is dropped here as usual.
+    let ran = unsafe { lua.exec_raw::<()>(value, |state| walk.run(state)) };
+    ran.map_err(|e| SendError::Lua(e.to_string()))?;
+    let root = walk
+        .result
+        .take()
+        .unwrap_or_else(|| Err(SendError::Lua("the payload walk did not run".to_owned())))?;
     Ok(walk.builder.finish(root)?)
 }
+
+/// Stack slots during the walk.
+const ROOT_SLOT: c_int = 1;
+/// A table of every table found so far, by ID + 1.
+const FOUND_SLOT: c_int = 2;
+/// The table being read.
+const CURRENT_SLOT: c_int = 3;
 
 /// Where a value was found; described in words only when needed (an error,
 /// or a table's first sighting), so the common path allocates nothing.
 #[derive(Clone, Copy)]
-enum Place<'a> {
+enum Place {
     Root,
     KeyIn(TableId),
-    ValueIn(TableId, &'a LuaValue),
+    /// In table `TableId`, under the key at this stack index.
+    ValueIn(TableId, c_int),
 }
 
 #[derive(Default)]
 struct ToPayload {
     builder: PayloadBuilder,
     seen: HashMap<*const c_void, TableId>,
-    pending: Vec<(Table, TableId)>,
     /// For each table: the table it was first found in, and under which key.
     parents: Vec<Option<(TableId, String)>>,
+    result: Option<Result<Value, SendError>>,
 }
 
 impl ToPayload {
-    fn convert(&mut self, value: &LuaValue, place: Place) -> Result<Value, SendError> {
-        Ok(match value {
-            LuaValue::Nil => Value::Nil,
-            LuaValue::Boolean(b) => Value::Boolean(*b),
-            LuaValue::Integer(i) => Value::Integer(*i),
-            LuaValue::Number(n) => Value::Number(*n),
-            LuaValue::String(s) => Value::String(s.as_bytes().to_vec().into_boxed_slice()),
-            LuaValue::Table(t) => Value::Table(self.table(t, place)?),
-            other => {
-                return Err(SendError::Unsendable {
-                    kind: kind_of(other),
-                    place: self.describe(place),
-                })
-            }
-        })
-    }
-
-    fn table(&mut self, table: &Table, place: Place) -> Result<TableId, SendError> {
-        let pointer = table.to_pointer();
-        if let Some(&id) = self.seen.get(&pointer) {
-            return Ok(id);
+    /// # Safety
+    /// `state` is inside a protected call with the value to send at index 1.
+    unsafe fn run(&mut self, state: *mut ffi::lua_State) {
+        // SAFETY: as the caller guarantees; the slots used are reserved here.
+        unsafe {
+            ffi::luaL_checkstack(state, 8, c"payload walk".as_ptr());
+            ffi::lua_settop(state, ROOT_SLOT);
+            ffi::lua_createtable(state, 0, 0); // FOUND_SLOT
+            ffi::lua_pushnil(state); // CURRENT_SLOT
+            self.result = Some(self.walk(state));
         }
-        let id = self.builder.new_table()?;
-        self.seen.insert(pointer, id);
-        let parent = match place {
-            Place::Root => None,
-            Place::KeyIn(parent) => Some((parent, "[<table>]".to_owned())),
-            Place::ValueIn(parent, key) => Some((parent, describe_key(key))),
-        };
-        self.parents.push(parent);
-        self.pending.push((table.clone(), id));
-        Ok(id)
     }
 
-    fn describe(&self, place: Place) -> String {
+    /// # Safety
+    /// As for [`ToPayload::run`], with the slots set up.
+    unsafe fn walk(&mut self, state: *mut ffi::lua_State) -> Result<Value, SendError> {
+        // SAFETY: as the caller guarantees. lua_next is given a key that it
+        // produced itself and a table that is not modified meanwhile.
+        unsafe {
+            let root = self.convert(state, ROOT_SLOT, Place::Root)?;
+            let mut id: TableId = 0;
+            while (id as usize) < self.parents.len() {
+                ffi::lua_rawgeti(state, FOUND_SLOT, ffi::lua_Integer::from(id) + 1);
+                ffi::lua_replace(state, CURRENT_SLOT);
+                ffi::lua_pushnil(state);
+                while ffi::lua_next(state, CURRENT_SLOT) != 0 {
+                    let key_slot = ffi::lua_gettop(state) - 1;
+                    let key = self.convert(state, key_slot, Place::KeyIn(id))?;
+                    let value = self.convert(state, key_slot + 1, Place::ValueIn(id, key_slot))?;
+                    self.builder.insert(id, key, value)?;
+                    ffi::lua_settop(state, key_slot);
+                }
+                id += 1;
+            }
+            Ok(root)
+        }
+    }
+
+    /// # Safety
+    /// As for [`ToPayload::walk`]; `index` is a valid stack index.
+    unsafe fn convert(
+        &mut self,
+        state: *mut ffi::lua_State,
+        index: c_int,
+        place: Place,
+    ) -> Result<Value, SendError> {
+        // SAFETY: as the caller guarantees; each accessor matches the type
+        // just read, so none of them converts (or allocates) in place.
+        unsafe {
+            Ok(match ffi::lua_type(state, index) {
+                ffi::LUA_TNIL => Value::Nil,
+                ffi::LUA_TBOOLEAN => Value::Boolean(ffi::lua_toboolean(state, index) != 0),
+                ffi::LUA_TNUMBER => number(ffi::lua_tonumber(state, index)),
+                ffi::LUA_TSTRING => Value::String(string_at(state, index).into()),
+                ffi::LUA_TTABLE => Value::Table(self.table(state, index, place)?),
+                kind => {
+                    return Err(SendError::Unsendable {
+                        kind: kind_name(kind),
+                        place: self.describe(state, place),
+                    })
+                }
+            })
+        }
+    }
+
+    /// # Safety
+    /// As for [`ToPayload::convert`]; the value at `index` is a table.
+    unsafe fn table(
+        &mut self,
+        state: *mut ffi::lua_State,
+        index: c_int,
+        place: Place,
+    ) -> Result<TableId, SendError> {
+        // SAFETY: as the caller guarantees; rawseti pops what pushvalue
+        // pushed, so the stack is as it was.
+        unsafe {
+            let pointer = ffi::lua_topointer(state, index);
+            if let Some(&id) = self.seen.get(&pointer) {
+                return Ok(id);
+            }
+            let id = self.builder.new_table()?;
+            self.seen.insert(pointer, id);
+            let parent = match place {
+                Place::Root => None,
+                Place::KeyIn(parent) => Some((parent, "[<table>]".to_owned())),
+                Place::ValueIn(parent, key) => Some((parent, describe_key(state, key))),
+            };
+            self.parents.push(parent);
+            ffi::lua_pushvalue(state, index);
+            ffi::lua_rawseti(state, FOUND_SLOT, ffi::lua_Integer::from(id) + 1);
+            Ok(id)
+        }
+    }
+
+    /// # Safety
+    /// As for [`ToPayload::convert`].
+    unsafe fn describe(&self, state: *mut ffi::lua_State, place: Place) -> String {
         match place {
             Place::Root => ROOT_NAME.to_owned(),
             Place::KeyIn(id) => format!("a key of {}", walk_place(&self.parents, id)),
             Place::ValueIn(id, key) => {
-                format!("{}{}", walk_place(&self.parents, id), describe_key(key))
+                // SAFETY: `key` is a valid index, as the caller guarantees.
+                let key = unsafe { describe_key(state, key) };
+                format!("{}{key}", walk_place(&self.parents, id))
             }
         }
+    }
+}
+
+/// Lua 5.2 has one number type; integral values travel as integers, the
+/// others (and -0.0, whose sign an integer would lose) as floats.
+fn number(n: f64) -> Value {
+    let i = n as i64;
+    if (i as f64).to_bits() == n.to_bits() {
+        Value::Integer(i)
+    } else {
+        Value::Number(n)
+    }
+}
+
+/// # Safety
+/// The value at `index` of `state` is a string; the bytes are copied before
+/// the string could be collected.
+unsafe fn string_at(state: *mut ffi::lua_State, index: c_int) -> Vec<u8> {
+    let mut length = 0;
+    // SAFETY: as the caller guarantees: for a string, lua_tolstring returns
+    // its own bytes without converting anything.
+    unsafe {
+        let data = ffi::lua_tolstring(state, index, &mut length);
+        std::slice::from_raw_parts(data.cast::<u8>(), length).to_vec()
     }
 }
 
@@ -134,20 +235,29 @@ fn walk_place(parents: &[Option<(TableId, String)>], id: TableId) -> String {
     format!("{ROOT_NAME}{}", keys.concat())
 }
 
-fn describe_key(key: &LuaValue) -> String {
-    match key {
-        LuaValue::String(s) => {
-            let bytes = s.as_bytes();
-            match std::str::from_utf8(&bytes) {
-                Ok(text) if is_identifier(text) => format!(".{text}"),
-                Ok(text) => format!("[{text:?}]"),
-                Err(_) => "[<binary string>]".to_owned(),
+/// `.name`, `["a b"]`, `[3]`, `[true]`, `[<table>]` for the key at `index`.
+///
+/// # Safety
+/// `index` is a valid index of `state`, inside a protected call.
+unsafe fn describe_key(state: *mut ffi::lua_State, index: c_int) -> String {
+    // SAFETY: as the caller guarantees; each accessor matches the type read.
+    unsafe {
+        match ffi::lua_type(state, index) {
+            ffi::LUA_TSTRING => {
+                let bytes = string_at(state, index);
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) if is_identifier(text) => format!(".{text}"),
+                    Ok(text) => format!("[{text:?}]"),
+                    Err(_) => "[<binary string>]".to_owned(),
+                }
             }
+            ffi::LUA_TNUMBER => match number(ffi::lua_tonumber(state, index)) {
+                Value::Integer(i) => format!("[{i}]"),
+                _ => format!("[{}]", ffi::lua_tonumber(state, index)),
+            },
+            ffi::LUA_TBOOLEAN => format!("[{}]", ffi::lua_toboolean(state, index) != 0),
+            kind => format!("[<{}>]", type_name(kind)),
         }
-        LuaValue::Integer(i) => format!("[{i}]"),
-        LuaValue::Number(n) => format!("[{n}]"),
-        LuaValue::Boolean(b) => format!("[{b}]"),
-        other => format!("[<{}>]", other.type_name()),
     }
 }
 
@@ -159,36 +269,88 @@ fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn kind_of(value: &LuaValue) -> &'static str {
-    match value {
-        LuaValue::Function(_) => "a function",
-        LuaValue::Thread(_) => "a coroutine",
+fn kind_name(kind: c_int) -> &'static str {
+    match kind {
+        ffi::LUA_TFUNCTION => "a function",
+        ffi::LUA_TTHREAD => "a coroutine",
         _ => "a userdata",
     }
 }
 
-/// Rebuilds a payload in this computer's Lua state.
-pub fn from_payload(lua: &Lua, payload: &Payload) -> mlua::Result<LuaValue> {
-    let tables = (0..payload.table_count() as TableId)
-        .map(|id| lua.create_table_with_capacity(0, payload.entries(id).len()))
-        .collect::<mlua::Result<Vec<Table>>>()?;
-    for (id, table) in tables.iter().enumerate() {
-        for (key, value) in payload.entries(id as TableId) {
-            table.raw_set(to_lua(lua, key, &tables)?, to_lua(lua, value, &tables)?)?;
-        }
+fn type_name(kind: c_int) -> &'static str {
+    match kind {
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "coroutine",
+        _ => "userdata",
     }
-    to_lua(lua, payload.root(), &tables)
 }
 
-fn to_lua(lua: &Lua, value: &Value, tables: &[Table]) -> mlua::Result<LuaValue> {
-    Ok(match value {
-        Value::Nil => LuaValue::Nil,
-        Value::Boolean(b) => LuaValue::Boolean(*b),
-        Value::Integer(i) => LuaValue::Integer(*i),
-        Value::Number(n) => LuaValue::Number(*n),
-        Value::String(bytes) => LuaValue::String(lua.create_string(bytes)?),
-        Value::Table(id) => LuaValue::Table(tables[*id as usize].clone()),
-    })
+/// Rebuilds a payload in this computer's Lua state.
+///
+/// The whole graph is built in one protected call with the raw API: going
+/// through mlua per value costs a protected call for every string and field.
+pub fn from_payload(lua: &Lua, payload: &Payload) -> mlua::Result<LuaValue> {
+    // SAFETY: `exec_raw` runs the closure inside a protected call on a state
+    // of this computer, on its thread; a Lua error (out of memory) unwinds
+    // to that protection. The closure owns nothing that needs dropping (it
+    // borrows `payload`), so such an unwind leaks nothing.
+    unsafe { lua.exec_raw::<LuaValue>((), |state| push_payload(state, payload)) }
+}
+
+/// Leaves exactly the payload's root value on `state`'s (empty) stack.
+///
+/// # Safety
+/// `state` is a live Lua state used on its own thread, inside a protected
+/// call (errors raised here must have somewhere to go).
+unsafe fn push_payload(state: *mut ffi::lua_State, payload: &Payload) {
+    // Slots 1..=n hold the tables while they are filled.
+    let count = payload.table_count() as TableId;
+    // SAFETY: as the caller guarantees; luaL_checkstack raises (into the
+    // protection) if the stack cannot grow, and every index used below is
+    // one of the slots reserved here.
+    unsafe {
+        ffi::luaL_checkstack(state, count as c_int + 3, c"payload too large".as_ptr());
+        for id in 0..count {
+            ffi::lua_createtable(state, 0, payload.entries(id).len() as c_int);
+        }
+        for id in 0..count {
+            for (key, value) in payload.entries(id) {
+                push_value(state, key);
+                push_value(state, value);
+                ffi::lua_rawset(state, table_slot(id));
+            }
+        }
+        push_value(state, payload.root());
+        if count > 0 {
+            // The root (possibly table 1 itself) goes to slot 1; the rest go.
+            ffi::lua_replace(state, 1);
+            ffi::lua_settop(state, 1);
+        }
+    }
+}
+
+/// The stack slot of table `id` while a payload is being rebuilt.
+fn table_slot(id: TableId) -> c_int {
+    id as c_int + 1
+}
+
+/// # Safety
+/// As for [`push_payload`], with one free stack slot.
+unsafe fn push_value(state: *mut ffi::lua_State, value: &Value) {
+    // SAFETY: as the caller guarantees.
+    unsafe {
+        match value {
+            Value::Nil => ffi::lua_pushnil(state),
+            Value::Boolean(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
+            Value::Integer(i) => ffi::lua_pushinteger(state, *i as ffi::lua_Integer),
+            Value::Number(n) => ffi::lua_pushnumber(state, *n),
+            Value::String(bytes) => {
+                ffi::lua_pushlstring(state, bytes.as_ptr().cast(), bytes.len());
+            }
+            Value::Table(id) => ffi::lua_pushvalue(state, table_slot(*id)),
+        }
+    }
 }
 
 /// A copy of `table` and every table inside it, within the same state.

@@ -135,7 +135,7 @@ fn send_event(
     lua: &Lua,
     (pid, name, params): (f64, mlua::LuaString, Value),
 ) -> mlua::Result<(Option<bool>, Option<String>)> {
-    let payload = match to_payload(&params) {
+    let payload = match to_payload(lua, &params) {
         Ok(payload) => payload,
         Err(SendError::TooLarge) => return Ok((Some(false), None)),
         Err(error) => return Ok((None, Some(error.message()))),
