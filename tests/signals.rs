@@ -16,6 +16,13 @@ fn scenario(label: &str, programs: &[(i32, &str)]) -> TestHost {
     host
 }
 
+/// Starts `lua/tests/<file>` on each of `ids`.
+fn scenario_file(file: &str, ids: &[i32]) -> TestHost {
+    let program = std::fs::read_to_string(lua_dir().join("tests").join(file)).unwrap();
+    let programs: Vec<(i32, &str)> = ids.iter().map(|&id| (id, program.as_str())).collect();
+    scenario(file.trim_end_matches(".lua"), &programs)
+}
+
 fn line_index(host: &TestHost, id: i32, needle: &str) -> Option<usize> {
     host.host()
         .output(id)
@@ -33,19 +40,7 @@ end
 
 #[test]
 fn handlers_run_on_the_target_before_its_next_event() {
-    let host = scenario(
-        "handlers",
-        &[
-            (
-                0,
-                &std::fs::read_to_string(lua_dir().join("tests/signals_handlers.lua")).unwrap(),
-            ),
-            (
-                1,
-                &std::fs::read_to_string(lua_dir().join("tests/signals_handlers.lua")).unwrap(),
-            ),
-        ],
-    );
+    let host = scenario_file("signals_handlers.lua", &[0, 1]);
     host.expect_checks(&[0], 3, 20 * SECOND);
     host.expect_checks(&[1], 16, 20 * SECOND);
     let reported = line_index(&host, 1, "handler failed on purpose");
@@ -352,19 +347,7 @@ fn a_stopped_computer_can_still_be_shut_down_rebooted_and_quit() {
 
 #[test]
 fn hostile_programs_cannot_crash_the_emulator_or_disturb_others() {
-    let host = scenario(
-        "hostile",
-        &[
-            (
-                0,
-                &std::fs::read_to_string(lua_dir().join("tests/hostile.lua")).unwrap(),
-            ),
-            (
-                1,
-                &std::fs::read_to_string(lua_dir().join("tests/hostile.lua")).unwrap(),
-            ),
-        ],
-    );
+    let host = scenario_file("hostile.lua", &[0, 1]);
     host.expect_checks(&[1], 9, 60 * SECOND);
     host.expect_checks(&[0], 3, 30 * SECOND);
     assert!(
