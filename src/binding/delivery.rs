@@ -5,9 +5,10 @@
 use mlua::{ffi, Lua, Table};
 
 use super::state::{with_state, Disposition, Handed};
+use crate::core::kernel::Kernel;
 use crate::core::queue::{Item, TimerId, ALARM_BIT};
 use crate::core::signals::DefaultAction;
-use crate::core::Pid;
+use crate::core::{Pid, Ticket};
 
 /// An event ready for the program: name, parameter table, and the timer it
 /// belongs to (so that `cancel` can still stop it).
@@ -24,6 +25,24 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Ve
     let Some(item) = kernel.pop(ticket) else {
         return Ok(None);
     };
+    let data = item.is_data();
+    let delivered = hand_over(lua, thread, &kernel, ticket, item);
+    if data && !matches!(delivered, Ok(Some(_))) {
+        // It will never be received: stop counting it against the limit.
+        kernel.acknowledge(ticket, 1);
+    }
+    delivered
+}
+
+/// Runs `item` or turns it into an event handed to the program.
+fn hand_over(
+    lua: &Lua,
+    thread: *mut ffi::lua_State,
+    kernel: &Kernel,
+    ticket: Ticket,
+    item: Item,
+) -> mlua::Result<Option<Vec<u8>>> {
+    let data = item.is_data();
     let event = match item {
         Item::Signal(signal) => {
             if dispatch_signal(lua, signal)? {
@@ -50,7 +69,6 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Ve
         return Ok(None);
     };
     push_onto(lua, thread, &event.params)?;
-    let data = event.timer.is_none() && !is_signal(&event);
     with_state(lua, |s| {
         s.handed.push_back(Handed {
             name: event.name.clone(),
@@ -94,7 +112,7 @@ fn signal_event(lua: &Lua, signal: i32) -> mlua::Result<Event> {
     let params = lua.create_table()?;
     params.raw_set("signal", signal)?;
     Ok(Event {
-        name: SIGNAL_EVENT.to_vec(),
+        name: b"signal".to_vec(),
         params,
         timer: None,
     })
@@ -111,13 +129,6 @@ fn remote_params(
     params.raw_set("type", lua.create_string(name)?)?;
     params.raw_set("data", super::convert::from_payload(lua, data)?)?;
     Ok(params)
-}
-
-const SIGNAL_EVENT: &[u8] = b"signal";
-
-/// Signal events, like timer events, are no `queueEvent`/`sendEvent` data.
-fn is_signal(event: &Event) -> bool {
-    event.name == SIGNAL_EVENT
 }
 
 /// Runs signal `signal`'s handler or default action on this computer.

@@ -43,7 +43,8 @@ pub enum Item {
 }
 
 impl Item {
-    fn is_data(&self) -> bool {
+    /// A `queueEvent`/`sendEvent` event (counted against the event limit).
+    pub fn is_data(&self) -> bool {
         matches!(self, Item::Remote { .. } | Item::Local { .. })
     }
 
