@@ -116,9 +116,12 @@ impl ProcessState {
             .handed
             .iter()
             .position(|e| e.params.to_pointer() == pointer)?;
-        let gone: Vec<Handed> = self.handed.drain(..=position).collect();
-        let data = gone.iter().filter(|e| e.data).count();
-        Some((!gone.last()?.cancelled, data))
+        let (mut visible, mut data) = (true, 0);
+        for event in self.handed.drain(..=position) {
+            data += usize::from(event.data);
+            visible = !event.cancelled; // the last one is the one received
+        }
+        Some((visible, data))
     }
 }
 
