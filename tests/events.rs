@@ -64,10 +64,7 @@ fn send_event_returns_false_for_a_computer_that_is_off() {
         .host()
         .wait_for_line(2, "target up", 10 * SECOND)
         .is_some());
-    host.start(
-        0,
-        &std::fs::read_to_string(lua_dir().join("tests/send_off.lua")).unwrap(),
-    );
+    host.start(0, &lua_test_source("send_off.lua"));
     assert!(
         host.host()
             .wait_for_line(0, "saw target", 10 * SECOND)

@@ -68,9 +68,9 @@ fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&
         .map(i32::to_string)
         .collect();
     let script = [
-        std::fs::read_to_string(lua_dir().join("tests/lib/check.lua")).unwrap(),
+        lua_test_source("lib/check.lua"),
         PRELUDE.replace("__OTHERS__", &format!("{{{}}}", others.join(","))),
-        std::fs::read_to_string(lua_dir().join("tests").join(file)).unwrap(),
+        lua_test_source(file),
     ]
     .join("\n");
     let script_path = data.join("test.lua");

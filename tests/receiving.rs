@@ -31,7 +31,7 @@ fn native_events_still_flow_interleaved() {
 
 #[test]
 fn reboot_isolates_the_new_incarnation_from_the_old_one() {
-    let program = std::fs::read_to_string(lua_dir().join("tests/receive_reboot.lua")).unwrap();
+    let program = lua_test_source("receive_reboot.lua");
     let host = TestHost::new("reboot", None);
     host.start(0, &program);
     host.start(1, &program);

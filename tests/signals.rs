@@ -18,9 +18,20 @@ fn scenario(label: &str, programs: &[(i32, &str)]) -> TestHost {
 
 /// Starts `lua/tests/<file>` on each of `ids`.
 fn scenario_file(file: &str, ids: &[i32]) -> TestHost {
-    let program = std::fs::read_to_string(lua_dir().join("tests").join(file)).unwrap();
+    let program = lua_test_source(file);
     let programs: Vec<(i32, &str)> = ids.iter().map(|&id| (id, program.as_str())).collect();
     scenario(file.trim_end_matches(".lua"), &programs)
+}
+
+/// Computer `id` printed a line containing `first`, and later one
+/// containing `then`.
+fn assert_printed_in_order(host: &TestHost, id: i32, first: &str, then: &str, rule: &str) {
+    let (a, b) = (line_index(host, id, first), line_index(host, id, then));
+    assert!(
+        matches!((a, b), (Some(a), Some(b)) if a < b),
+        "{rule}: {:?}",
+        host.host().output(id)
+    );
 }
 
 fn line_index(host: &TestHost, id: i32, needle: &str) -> Option<usize> {
@@ -43,19 +54,19 @@ fn handlers_run_on_the_target_before_its_next_event() {
     let host = scenario_file("signals_handlers.lua", &[0, 1]);
     host.expect_checks(&[0], 3, 20 * SECOND);
     host.expect_checks(&[1], 16, 20 * SECOND);
-    let reported = line_index(&host, 1, "handler failed on purpose");
-    let went_on = line_index(&host, 1, "after the failing handler");
-    assert!(
-        matches!((reported, went_on), (Some(r), Some(g)) if r < g),
-        "a failing handler is shown on the computer and the program goes on: {:?}",
-        host.host().output(1)
+    assert_printed_in_order(
+        &host,
+        1,
+        "handler failed on purpose",
+        "after the failing handler",
+        "a failing handler is shown on the computer and the program goes on",
     );
-    let refused = line_index(&host, 1, "cannot yield inside a signal handler");
-    let went_on = line_index(&host, 1, "after the yielding handler");
-    assert!(
-        matches!((refused, went_on), (Some(r), Some(g)) if r < g),
-        "a yielding handler gets a clear error: {:?}",
-        host.host().output(1)
+    assert_printed_in_order(
+        &host,
+        1,
+        "cannot yield inside a signal handler",
+        "after the yielding handler",
+        "a yielding handler gets a clear error",
     );
 }
 
@@ -354,11 +365,11 @@ fn hostile_programs_cannot_crash_the_emulator_or_disturb_others() {
         host.host().is_on(1),
         "misbehaving is no reason to be shut down"
     );
-    let unshowable = line_index(&host, 1, "(table error value that cannot be shown)");
-    let went_on = line_index(&host, 1, "after the odd handler errors");
-    assert!(
-        matches!((unshowable, went_on), (Some(u), Some(w)) if u < w),
-        "an error whose __tostring fails is still reported: {:?}",
-        host.host().output(1)
+    assert_printed_in_order(
+        &host,
+        1,
+        "(table error value that cannot be shown)",
+        "after the odd handler errors",
+        "an error whose __tostring fails is still reported",
     );
 }

@@ -25,8 +25,7 @@ fn cancel_stops_pending_timers_and_alarms_and_events_already_handed_over() {
 
 #[test]
 fn cancel_of_unknown_finished_or_foreign_ids_does_nothing() {
-    let program =
-        std::fs::read_to_string(lua_dir().join("tests/timers_cancel_others.lua")).unwrap();
+    let program = lua_test_source("timers_cancel_others.lua");
     let host = TestHost::new("cancel-others", None);
     host.start(0, &program);
     host.start(1, &program);

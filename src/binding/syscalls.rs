@@ -198,13 +198,14 @@ fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
 /// Called by the coroutine wrapper for every event the emulator hands to the
 /// program. False means: swallow it (cancelled, or the computer is going down).
 fn received(lua: &Lua, (_name, params): (Value, Value)) -> mlua::Result<bool> {
-    let ours = match params {
-        Value::Table(params) => with_state(lua, |s| s.receive(&params))?,
-        _ => None,
-    };
-    let (visible, data_events) = ours.unwrap_or((true, 0));
-    let (kernel, ticket) = ids(lua)?;
-    Ok(kernel.acknowledge(ticket, data_events) && visible)
+    with_state(lua, |s| {
+        let ours = match &params {
+            Value::Table(params) => s.receive(params),
+            _ => None,
+        };
+        let (visible, data_events) = ours.unwrap_or((true, 0));
+        s.kernel.acknowledge(s.ticket, data_events) && visible
+    })
 }
 
 /// A pid is an integral number within the computer ID range.

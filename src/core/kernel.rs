@@ -185,6 +185,7 @@ impl Kernel {
     }
 
     /// Whether `ticket` is still the current incarnation of its process.
+    #[cfg(test)]
     pub fn is_current(&self, ticket: Ticket) -> bool {
         self.lock().current(ticket).is_some()
     }
@@ -243,7 +244,7 @@ impl Kernel {
             Ok(()) => process.port.notify(ticket),
             Err(Full) => eprintln!(
                 "phoenix-events: computer {target} has {} items waiting; signal {signal} refused",
-                process.queue.len()
+                process.queue.waiting()
             ),
         }
         Ok(Kill::Queued)

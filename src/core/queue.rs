@@ -111,12 +111,9 @@ impl EventQueue {
         self.items.iter()
     }
 
-    pub fn len(&self) -> usize {
+    /// How many items are waiting.
+    pub fn waiting(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// Removes the waiting event of timer `id`, if any.
@@ -178,7 +175,7 @@ mod tests {
             q.push(local(i)).unwrap();
         }
         assert_eq!(q.push(local(9999)), Err(Full));
-        assert_eq!(q.len(), MAX_QUEUED_EVENTS);
+        assert_eq!(q.waiting(), MAX_QUEUED_EVENTS);
         assert_eq!(q.pop(), Some(local(0)));
         assert_eq!(
             q.push(local(9999)),

@@ -36,6 +36,7 @@ pub struct TooLarge;
 
 impl Payload {
     /// A payload holding a single non-table value.
+    #[cfg(test)]
     pub fn scalar(value: Value) -> Payload {
         debug_assert!(!matches!(value, Value::Table(_)));
         let bytes = cost(&value);

@@ -119,7 +119,7 @@ impl TestHost {
 
     /// Starts computer `id` running the check library plus `program`.
     pub fn start(&self, id: i32, program: &str) {
-        let library = std::fs::read_to_string(lua_dir().join("tests/lib/check.lua")).unwrap();
+        let library = lua_test_source("lib/check.lua");
         self.host()
             .start_computer(id, &format!("{library}\n{program}"))
             .unwrap();
@@ -157,8 +157,28 @@ impl Drop for TestHost {
     }
 }
 
-/// Runs `lua/tests/<file>` on `computers`; every computer in `reporters`
-/// must finish with at least `min_checks` passing checks and none failing.
+/// The source of `lua/tests/<file>`.
+pub fn lua_test_source(file: &str) -> String {
+    std::fs::read_to_string(lua_dir().join("tests").join(file))
+        .unwrap_or_else(|e| panic!("lua/tests/{file}: {e}"))
+}
+
+/// Runs `lua/tests/<file>` on `computers`; every computer named in `checks`
+/// must print `done` with at least its number of passing checks and none
+/// failing (the others may be targets that never finish, e.g. killed).
+pub fn run_lua(file: &str, computers: &[i32], checks: &[(i32, usize)], users: Option<&str>) {
+    let program = lua_test_source(file);
+    let host = TestHost::new(file.trim_end_matches(".lua"), users);
+    for &id in computers {
+        host.start(id, &program);
+    }
+    for &(id, min) in checks {
+        host.expect_checks(&[id], min, Duration::from_secs(30));
+    }
+    host.shutdown();
+}
+
+/// [`run_lua`] where every reporter needs the same number of checks.
 pub fn run_lua_test(file: &str, computers: &[i32], reporters: &[i32], min_checks: usize) {
     run_lua_test_as(file, computers, reporters, min_checks, None)
 }
@@ -170,29 +190,14 @@ pub fn run_lua_test_as(
     min_checks: usize,
     users: Option<&str>,
 ) {
-    let program = std::fs::read_to_string(lua_dir().join("tests").join(file))
-        .unwrap_or_else(|e| panic!("lua/tests/{file}: {e}"));
-    let host = TestHost::new(file.trim_end_matches(".lua"), users);
-    for &id in computers {
-        host.start(id, &program);
-    }
-    host.expect_checks(reporters, min_checks, Duration::from_secs(30));
-    host.shutdown();
+    let checks: Vec<(i32, usize)> = reporters.iter().map(|&id| (id, min_checks)).collect();
+    run_lua(file, computers, &checks, users)
 }
 
-/// Runs `lua/tests/<file>` on every computer of `checks`; each must print
-/// `done` with at least its own number of passing checks and none failing.
+/// [`run_lua`] on exactly the computers of `checks`.
 pub fn run_each(file: &str, checks: &[(i32, usize)], users: Option<&str>) {
-    let program = std::fs::read_to_string(lua_dir().join("tests").join(file))
-        .unwrap_or_else(|e| panic!("lua/tests/{file}: {e}"));
-    let host = TestHost::new(file.trim_end_matches(".lua"), users);
-    for &(id, _) in checks {
-        host.start(id, &program);
-    }
-    for &(id, min) in checks {
-        host.expect_checks(&[id], min, Duration::from_secs(30));
-    }
-    host.shutdown();
+    let computers: Vec<i32> = checks.iter().map(|&(id, _)| id).collect();
+    run_lua(file, &computers, checks, users)
 }
 
 pub const SECOND: Duration = Duration::from_secs(1);
