@@ -228,17 +228,18 @@ end
 "#;
 
 #[test]
-fn sigkill_cannot_be_caught_and_works_on_a_stopped_target() {
+fn sigkill_cannot_be_caught_and_stops_stopped_and_busy_targets() {
     let host = scenario(
         "sigkill",
         &[
             (
                 0,
                 r#"
-                check.wait_up(1) check.wait_up(2)
+                check.wait_up(1) check.wait_up(2) check.wait_up(3)
                 check.ok(check.await_remote("ready"), "computer 1 installed its handlers")
+                check.ok(check.await_remote("busy"), "computer 3 is computing")
                 sleep(0.2)
-                syscall.kill(1, 9) syscall.kill(2, 9)
+                syscall.kill(1, 9) syscall.kill(2, 9) syscall.kill(3, 9)
                 check.done()"#,
             ),
             (
@@ -250,9 +251,19 @@ fn sigkill_cannot_be_caught_and_works_on_a_stopped_target() {
                 while true do os.pullEventRaw() end"#,
             ),
             (2, STOP_MYSELF),
+            (
+                3,
+                r#"
+                check.wait_up(0)
+                syscall.sendEvent(0, "busy", {})
+                check.busy(1)
+                print("computation finished")
+                local name = os.pullEventRaw()
+                print("received " .. tostring(name))"#,
+            ),
         ],
     );
-    host.expect_checks(&[0], 1, 10 * SECOND);
+    host.expect_checks(&[0], 2, 10 * SECOND);
     assert!(
         host.host().wait_until_off(1, 10 * SECOND),
         "SIGKILL shuts down"
@@ -260,6 +271,16 @@ fn sigkill_cannot_be_caught_and_works_on_a_stopped_target() {
     assert!(
         host.host().wait_until_off(2, 10 * SECOND),
         "also a stopped computer"
+    );
+    assert!(
+        host.host().wait_until_off(3, 10 * SECOND),
+        "also a busy computer"
+    );
+    assert!(
+        line_index(&host, 3, "computation finished").is_some()
+            && line_index(&host, 3, "received").is_none(),
+        "a busy computer stops at its next yield, receiving nothing more: {:?}",
+        host.host().output(3)
     );
     assert!(line_index(&host, 1, "SIGKILL HANDLER RAN").is_none());
     assert!(
