@@ -1,6 +1,7 @@
 //! The plugin against the emulator's interface (issue: plugin foundation).
 mod support;
 
+use craftos_host::artifact::{self, Format};
 use std::time::Duration;
 use support::*;
 
@@ -57,31 +58,35 @@ fn an_event_crosses_from_one_computer_to_another() {
 
 #[test]
 fn the_library_exports_only_the_entry_points_and_brings_no_lua() {
-    let output = std::process::Command::new("nm")
-        .args(["-D", "--defined-only"])
-        .arg(plugin_path())
-        .output()
-        .expect("nm (binutils) is needed");
-    let defined = String::from_utf8_lossy(&output.stdout);
-    let mut exported: Vec<&str> = defined
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(2))
-        .filter(|name| !name.starts_with('_'))
-        .collect();
-    exported.sort();
-    assert_eq!(
-        exported,
-        ["luaopen_syscall", "plugin_deinit", "plugin_init"]
-    );
+    let plugin = artifact::inspect(&plugin_path()).expect("the plugin is a readable library");
+    let native = if cfg!(windows) {
+        Format::Pe
+    } else if cfg!(target_os = "macos") {
+        Format::MachO
+    } else {
+        Format::Elf
+    };
+    assert_eq!(plugin.format, native);
+    assert_eq!(plugin.own_exports(), artifact::ENTRY_POINTS);
+    for check in plugin.plugin_checks() {
+        assert!(check.passed, "{}: {}", check.name, check.detail);
+    }
+}
 
-    let output = std::process::Command::new("nm")
-        .args(["-D", "--undefined-only"])
-        .arg(plugin_path())
-        .output()
-        .unwrap();
-    let undefined = String::from_utf8_lossy(&output.stdout);
+#[test]
+fn the_inspector_rejects_a_library_that_is_not_a_plugin() {
+    // This test program exports nothing of the plugin's and needs no Lua
+    // from elsewhere: the checks must say so.
+    let exe = std::env::current_exe().unwrap();
+    let program = artifact::inspect(&exe).expect("the test program is readable");
+    let failed: Vec<String> = program
+        .plugin_checks()
+        .into_iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect();
     assert!(
-        undefined.contains(" lua_pushthread"),
-        "Lua must come from the host"
+        failed.contains(&"exports exactly the entry points".to_owned()),
+        "{failed:?}"
     );
 }
