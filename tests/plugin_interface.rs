@@ -90,3 +90,41 @@ fn the_inspector_rejects_a_library_that_is_not_a_plugin() {
         "{failed:?}"
     );
 }
+
+const USERS: &str = r#"{ "default_user": "guest", "users": { "0": "root" } }"#;
+const REPORT_USER: &str = r#"print("user=" .. syscall.getuser())"#;
+
+#[test]
+fn a_data_folder_with_a_non_ascii_name_is_read() {
+    // getBasePath() is std::wstring on Windows, converted to UTF-8 by the
+    // shim; raw bytes elsewhere. Either way the users file must be found.
+    let host = TestHost::new("données-ü-日本", Some(USERS));
+    host.start(0, REPORT_USER);
+    let line = host.host().wait_for_line(0, "user=", 10 * SECOND);
+    assert_eq!(line.as_deref(), Some("user=root"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_folder_whose_name_is_not_utf8_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    // Latin-1 "é": a valid Unix file name, invalid UTF-8; a lossy
+    // conversion would look for the users file elsewhere.
+    let name = std::ffi::OsStr::from_bytes(b"phoenix-events-test-latin1-\xe9");
+    let data_dir = std::env::temp_dir()
+        .join(name)
+        .join(std::process::id().to_string());
+    std::fs::create_dir_all(data_dir.join("config")).unwrap();
+    std::fs::write(data_dir.join("config/phoenix-events.json"), USERS).unwrap();
+    let host = Host::load(HostConfig {
+        plugin: plugin_path(),
+        data_dir: data_dir.clone(),
+        echo: false,
+    })
+    .expect("the host accepts the plugin");
+    host.start_computer(0, REPORT_USER).unwrap();
+    let line = host.wait_for_line(0, "user=", 10 * SECOND);
+    host.shutdown();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert_eq!(line.as_deref(), Some("user=root"));
+}

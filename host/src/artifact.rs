@@ -218,17 +218,39 @@ impl Artifact {
     /// The checks a plugin for this format must pass: exactly the entry
     /// points exported, and Lua bound from the emulator at load time.
     pub fn plugin_checks(&self) -> Vec<Check> {
+        self.checks(true)
+    }
+
+    /// As [`Artifact::plugin_checks`], but for a library made by a linker
+    /// that ignores export lists (zig's Mach-O linker): the entry points
+    /// must be among the exports, and the others are only listed.
+    pub fn plugin_checks_ignoring_extra_exports(&self) -> Vec<Check> {
+        self.checks(false)
+    }
+
+    fn checks(&self, exact_exports: bool) -> Vec<Check> {
         let lua = self.lua_imports();
-        let mut checks = vec![
+        let own = self.own_exports();
+        let exports = if exact_exports {
             Check {
                 name: "exports exactly the entry points".into(),
-                passed: self.own_exports() == ENTRY_POINTS,
+                passed: own == ENTRY_POINTS,
                 detail: format!("exports {:?}", self.exports),
-            },
+            }
+        } else {
+            let extra: Vec<&&str> = own.iter().filter(|e| !ENTRY_POINTS.contains(e)).collect();
+            Check {
+                name: "exports the entry points".into(),
+                passed: ENTRY_POINTS.iter().all(|e| own.contains(e)),
+                detail: format!("{} more, from the toolchain: {extra:?}", extra.len()),
+            }
+        };
+        let mut checks = vec![
+            exports,
             Check {
                 name: "brings no Lua runtime of its own".into(),
                 passed: self.own_lua_symbols.is_empty(),
-                detail: format!("defines {:?}", preview(&self.own_lua_symbols)),
+                detail: format!("defines {}", preview(&self.own_lua_symbols)),
             },
             Check {
                 name: "needs the Lua C API from the emulator".into(),

@@ -28,6 +28,9 @@ namespace {
 // Set by plugin_init before any computer starts; read from any thread.
 std::atomic<const ccpc::PluginFunctions *> g_functions{nullptr};
 RustCallbacks g_rust{};
+// The PluginInfo of the plugin_init that started the Rust side: only its
+// plugin_deinit stops it (a rejected answer's must not).
+const ccpc::PluginInfo *g_started_info = nullptr;
 
 // The event provider: a plain function, so the std::function owns nothing
 // and the token (a process ticket) travels as the userdata word itself.
@@ -102,6 +105,7 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
         g_functions.store(functions);
         std::string failure;
         g_rust.start(base_path_utf8(*functions).c_str(), &failure);
+        g_started_info = info;
         info->failureReason = failure;
     } catch (const std::exception &e) {
         info->failureReason = std::string("phoenix-events could not start: ") + e.what();
@@ -113,8 +117,11 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
 }
 
 void phoenix_plugin_deinit(ccpc::PluginInfo *info) noexcept {
-    if (g_rust.stop != nullptr) g_rust.stop();
-    g_functions.store(nullptr);
+    if (info != nullptr && info == g_started_info) {
+        g_rust.stop();
+        g_functions.store(nullptr);
+        g_started_info = nullptr;
+    }
     if (info != &g_unallocated_info) delete info;
 }
 
