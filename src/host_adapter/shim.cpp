@@ -79,6 +79,16 @@ std::string incompatibility(const ccpc::PluginFunctions *functions) {
     return {};
 }
 
+// Refuses the plugin with `reason`. Should even that allocation fail, an
+// ABI version no emulator has refuses it without any string being read.
+void refuse(ccpc::PluginInfo *info, const char *reason) noexcept {
+    try {
+        info->failureReason = reason;
+    } catch (...) {
+        info->abi_version = 0;
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -108,11 +118,14 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
         g_started_info = info;
         info->failureReason = failure;
     } catch (const std::exception &e) {
-        info->failureReason = std::string("phoenix-events could not start: ") + e.what();
+        std::fprintf(stderr, "phoenix-events could not start: %s\n", e.what());
+        refuse(info, "phoenix-events could not start (see the emulator's standard error)");
     } catch (...) {
-        info->failureReason = "phoenix-events could not start";
+        refuse(info, "phoenix-events could not start");
     }
-    if (!info->failureReason.empty()) g_functions.store(nullptr);
+    if (!info->failureReason.empty() || info->abi_version != ccpc::kPluginAbiVersion) {
+        g_functions.store(nullptr);
+    }
     return info;
 }
 
