@@ -13,6 +13,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/host_adapter/shim.cpp");
     println!("cargo:rerun-if-changed=include/craftos_pc_abi.hpp");
     println!("cargo:rerun-if-changed=include/phoenix_shim.h");
+    println!("cargo:rerun-if-env-changed=PHOENIX_CXX_WERROR");
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     build_shim(&target_env);
@@ -34,7 +35,10 @@ fn build_shim(target_env: &str) {
         .file("src/host_adapter/shim.cpp")
         .include("include")
         .warnings(true)
-        .extra_warnings(true);
+        .extra_warnings(true)
+        // CI sets it, so that a warning of any platform's compiler fails
+        // there; users' other compiler versions only warn.
+        .warnings_into_errors(env::var_os("PHOENIX_CXX_WERROR").is_some());
     if target_env == "msvc" {
         // Standard C++ exception handling (the shim catches everything
         // before it reaches the emulator); cc does not add it by itself.

@@ -227,7 +227,11 @@ fn report(line: &str) {
 extern "C" fn stop() {
     let kernel = KERNEL.write().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(kernel) = kernel {
-        let _ = catch_unwind(AssertUnwindSafe(|| kernel.shutdown()));
+        // Moved in, so that dropping the kernel is caught as well.
+        let _ = catch_unwind(AssertUnwindSafe(move || {
+            kernel.shutdown();
+            drop(kernel);
+        }));
     }
 }
 
