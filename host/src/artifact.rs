@@ -71,21 +71,19 @@ pub struct Check {
 /// Reads the library at `path`. A universal (fat) Mach-O file gives one
 /// artifact per architecture; any other file gives one.
 pub fn inspect_all(path: &Path) -> Result<Vec<Artifact>, String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let fail = |e: object::Error| format!("{}: {e}", path.display());
-    if let Ok(fat) = MachOFatFile32::parse(&*data) {
-        return fat
-            .arches()
-            .iter()
-            .map(|arch| {
-                let slice = object::read::macho::FatArch::data(arch, &*data).map_err(fail)?;
-                read(slice).map_err(|e| format!("{}: {e}", path.display()))
-            })
-            .collect();
-    }
-    Ok(vec![
-        read(&data).map_err(|e| format!("{}: {e}", path.display()))?
-    ])
+    let in_file = |e: &dyn fmt::Display| format!("{}: {e}", path.display());
+    let data = std::fs::read(path).map_err(|e| in_file(&e))?;
+    let Ok(fat) = MachOFatFile32::parse(&*data) else {
+        return Ok(vec![read(&data).map_err(|e| in_file(&e))?]);
+    };
+    fat.arches()
+        .iter()
+        .map(|arch| {
+            let slice =
+                object::read::macho::FatArch::data(arch, &*data).map_err(|e| in_file(&e))?;
+            read(slice).map_err(|e| in_file(&e))
+        })
+        .collect()
 }
 
 /// Reads a single-architecture library at `path`.
