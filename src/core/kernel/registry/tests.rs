@@ -35,10 +35,18 @@ fn the_first_live_owner_wins_and_lookup_finds_it() {
     assert_eq!(kernel.lookup(b"db"), None);
     assert_eq!(kernel.register(a, b"db"), Ok(()));
     assert_eq!(kernel.register(b, b"db"), Err(Refused::Taken));
-    assert_eq!(kernel.register(a, b"db"), Err(Refused::Taken), "the owner itself");
+    assert_eq!(
+        kernel.register(a, b"db"),
+        Err(Refused::Taken),
+        "the owner itself"
+    );
     assert_eq!(kernel.lookup(b"db"), Some(1));
     assert_eq!(kernel.register(b, b"web"), Ok(()));
-    assert_eq!(kernel.register(a, b"mail"), Ok(()), "one process, several names");
+    assert_eq!(
+        kernel.register(a, b"mail"),
+        Ok(()),
+        "one process, several names"
+    );
     assert_eq!(kernel.lookup(b"web"), Some(2));
     assert_eq!(kernel.lookup(b"mail"), Some(1));
     kernel.shutdown();
@@ -82,7 +90,11 @@ fn a_reboot_releases_the_old_incarnations_names() {
     kernel.exit(old);
     assert_eq!(kernel.register(new, b"svc"), Ok(()));
     kernel.exit(old);
-    assert_eq!(kernel.lookup(b"svc"), Some(1), "a late exit of the old one frees nothing");
+    assert_eq!(
+        kernel.lookup(b"svc"),
+        Some(1),
+        "a late exit of the old one frees nothing"
+    );
     kernel.shutdown();
 }
 
@@ -121,7 +133,11 @@ fn a_process_that_is_off_or_stale_cannot_register() {
     kernel.exit(b);
     assert_eq!(kernel.register(b, b"svc"), Err(Refused::NotAProcess));
     assert_eq!(kernel.service_entries(), 0);
-    assert_eq!(kernel.lookup(b"svc"), None, "a refused register leaves nothing");
+    assert_eq!(
+        kernel.lookup(b"svc"),
+        None,
+        "a refused register leaves nothing"
+    );
     kernel.shutdown();
 }
 
@@ -165,7 +181,11 @@ fn names_and_ownership_are_bounded() {
     assert_eq!(kernel.register(a, b"one more"), Err(Refused::TooMany));
     kernel.exit(a);
     let (b, _) = boot(&kernel, 2);
-    assert_eq!(kernel.register(b, b"one more"), Ok(()), "released with the owner");
+    assert_eq!(
+        kernel.register(b, b"one more"),
+        Ok(()),
+        "released with the owner"
+    );
     kernel.shutdown();
 }
 
