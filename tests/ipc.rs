@@ -29,3 +29,8 @@ fn the_registry_gives_a_name_to_its_first_live_owner_until_its_incarnation_ends(
 fn every_system_ipc_function_behaves_as_libsystems() {
     run_each("ipc_library.lua", &[(0, 63), (1, 2)], None);
 }
+
+#[test]
+fn sockets_speak_libsystems_wire_format_between_computers() {
+    run_each("ipc_socket.lua", &[(0, 5), (1, 17)], None);
+}
