@@ -34,3 +34,115 @@ fn every_system_ipc_function_behaves_as_libsystems() {
 fn sockets_speak_libsystems_wire_format_between_computers() {
     run_each("ipc_socket.lua", &[(0, 5), (1, 17)], None);
 }
+
+// The example programs of lua/examples/, each on the computers it is written
+// for: their output must tell the story they promise.
+
+fn start_example(file: &str, computers: &[i32]) -> TestHost {
+    let path = lua_dir().join("examples").join(file);
+    let program = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let host = TestHost::new(file.trim_end_matches(".lua"), None);
+    for &id in computers {
+        host.start(id, &program);
+    }
+    host
+}
+
+/// Computer `id` prints each of `lines` (substrings), in this order.
+fn expect_lines_in_order(host: &TestHost, id: i32, lines: &[&str]) {
+    let last = lines.last().expect("at least one line");
+    host.host().wait_for_line(id, last, Duration::from_secs(40));
+    let output = host.host().output(id);
+    let mut from = 0;
+    for line in lines {
+        let found = output[from..].iter().position(|l| l.contains(line));
+        assert!(
+            found.is_some(),
+            "computer {id}: {line:?} missing (in order)\n--- output ---\n{}",
+            output.join("\n")
+        );
+        from += found.unwrap() + 1;
+    }
+}
+
+#[test]
+fn example_supervisor_starts_restarts_and_stops_its_workers() {
+    let host = start_example("ipc-supervisor.lua", &[0, 1, 2]);
+    expect_lines_in_order(
+        &host,
+        0,
+        &[
+            "workers started",
+            "worker 1 died; restarting it",
+            "restarted worker 1",
+            "results: 1 4 9 16 25 36 (1 restart)",
+            "worker 1 stopped by SIGTERM",
+            "worker 2 ignored SIGTERM; sending SIGKILL",
+            "worker 2 stopped by SIGKILL",
+            "all workers stopped",
+        ],
+    );
+    expect_lines_in_order(
+        &host,
+        1,
+        &["started", "died: worker 1 crashed on job", "started"],
+    );
+    expect_lines_in_order(&host, 2, &["started", "ignoring SIGTERM"]);
+    assert_eq!(host.host().boot_count(1), 2, "worker 1 rebooted once");
+    for id in [1, 2] {
+        assert!(
+            host.host().wait_until_off(id, Duration::from_secs(10)),
+            "worker {id} is off"
+        );
+    }
+    host.shutdown();
+}
+
+#[test]
+fn example_service_is_found_by_name_and_answers_or_times_out() {
+    let host = start_example("ipc-service.lua", &[0, 1, 2]);
+    for id in [1, 2] {
+        let sum = format!("{id} + 10 = {}", id + 10);
+        let product = format!("{id} * 7 = {}", id * 7);
+        expect_lines_in_order(
+            &host,
+            id,
+            &[
+                "found calc on computer 0",
+                &sum,
+                &product,
+                "pow: no answer within 0.5 s",
+                "done",
+            ],
+        );
+    }
+    expect_lines_in_order(&host, 0, &["serving calc", "served 4 requests; stopping"]);
+    host.shutdown();
+}
+
+#[test]
+fn example_chat_talks_over_a_socket_between_two_computers() {
+    let host = start_example("ipc-chat.lua", &[0, 1]);
+    expect_lines_in_order(
+        &host,
+        0,
+        &[
+            "waiting for a connection",
+            "connected to computer 1",
+            "<1> hi 0, this is 1",
+            "<1> fine, thanks",
+            "closed (closed)",
+        ],
+    );
+    expect_lines_in_order(
+        &host,
+        1,
+        &[
+            "connected to computer 0",
+            "<0> hello from 0",
+            "<0> how are you?",
+            "closed (closed)",
+        ],
+    );
+    host.shutdown();
+}
