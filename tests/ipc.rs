@@ -146,3 +146,50 @@ fn example_chat_talks_over_a_socket_between_two_computers() {
     );
     host.shutdown();
 }
+
+/// The LuaLS stubs (lua/types/) parse, and declare exactly the functions of
+/// the real `syscall` table and `system.ipc` module.
+#[test]
+fn the_editor_stubs_declare_every_function_of_syscall_and_system_ipc() {
+    let types = lua_dir().join("types");
+    let stub = |path: &str| std::fs::read_to_string(types.join(path)).unwrap();
+    let program = format!(
+        r#"
+local sources = {{ syscall = {:?}, ipc = {:?} }}
+local function declared(source)
+    local env = setmetatable({{}}, {{ __index = _G }})
+    local chunk, err = load(source, "=stub", "t", env)
+    if not chunk then return nil, err end
+    local ok, result = pcall(chunk)
+    if not ok then return nil, result end
+    return result
+end
+local function names(t, kind)
+    local list = {{}}
+    for k, v in pairs(t) do if type(v) == kind then list[#list + 1] = k end end
+    table.sort(list)
+    return table.concat(list, " ")
+end
+local stub_syscall, err1 = declared(sources.syscall)
+check.ok(stub_syscall, "the syscall stub loads", err1)
+local stub_ipc, err2 = declared(sources.ipc)
+check.ok(stub_ipc, "the system.ipc stub loads", err2)
+check.eq(names(stub_syscall or {{}}, "function"), names(syscall, "function"),
+    "the syscall stub declares every syscall")
+local ipc = require("system.ipc")
+check.eq(names(stub_ipc or {{}}, "function"), names(ipc, "function"),
+    "the system.ipc stub declares every function")
+check.eq(type(stub_ipc and stub_ipc.signal), "table", "and the signal table")
+local sock = setmetatable({{ pid = 0, name = "x" }}, getmetatable(ipc.socket("x", 0)))
+check.eq(type(sock.read) .. type(sock.write) .. type(sock.close) .. type(sock.status),
+    "functionfunctionfunctionfunction", "sockets have the declared methods")
+check.done()
+"#,
+        stub("syscall.lua"),
+        stub("system/ipc.lua")
+    );
+    let host = TestHost::new("ipc-stubs", None);
+    host.start(0, &program);
+    host.expect_checks(&[0], 6, Duration::from_secs(30));
+    host.shutdown();
+}
