@@ -54,7 +54,11 @@ unsafe fn args(l: *mut lua_State) -> Option<(*const Computer, *const c_char, usi
         let mut len = 0;
         let path = lua::lua_tolstring(l, 1, &mut len);
         lua::lua_rawgeti(l, lua::LUA_REGISTRYINDEX, lua::LUA_RIDX_MAINTHREAD);
-        let comp = lua::lua_touserdata(l, -1).cast_const().cast::<Computer>();
+        let comp = if lua::lua_type(l, -1) == lua::LUA_TLIGHTUSERDATA {
+            lua::lua_touserdata(l, -1).cast_const().cast::<Computer>()
+        } else {
+            std::ptr::null()
+        };
         lua::lua_pop(l, 1);
         (!comp.is_null()).then_some((comp, path, len))
     }
