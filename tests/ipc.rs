@@ -27,7 +27,7 @@ fn the_registry_gives_a_name_to_its_first_live_owner_until_its_incarnation_ends(
 
 #[test]
 fn every_system_ipc_function_behaves_as_libsystems() {
-    run_each("ipc_library.lua", &[(0, 63), (1, 2)], None);
+    run_each("ipc_library.lua", &[(0, 64), (1, 2)], None);
 }
 
 #[test]

@@ -119,6 +119,7 @@ function ipc.receiveEvent(pid, event, timeout)
         error("bad argument #3 to 'receiveEvent' (expected a number, got nan)", 2)
     end
     local tm
+    if timeout == -math.huge then timeout = 0 end -- (in the past: fires at once)
     if timeout ~= nil and timeout ~= math.huge then tm = syscall.timer(timeout) end
     -- Whatever ends the wait (an event, the timeout, an error), the timer
     -- goes with it.

@@ -130,6 +130,7 @@ check.ok(waited >= 0.25 and waited < 10, "and waits for the timeout first",
 no_timer_event_within(0.5, "nothing is left behind after a timeout")
 
 check.eq(ipc.receiveEvent(nil, nil, 0), nil, "a zero timeout returns nil at once")
+check.eq(ipc.receiveEvent(nil, nil, -math.huge), nil, "so does a timeout in the past")
 
 syscall.sendEvent(me, "x", { n = 1 })
 kind, data = ipc.receiveEvent(nil, "x", 0.3)
