@@ -32,7 +32,7 @@ fn every_system_ipc_function_behaves_as_libsystems() {
 
 #[test]
 fn sockets_speak_libsystems_wire_format_between_computers() {
-    run_each("ipc_socket.lua", &[(0, 5), (1, 17)], None);
+    run_each("ipc_socket.lua", &[(0, 7), (1, 17), (2, 2)], None);
 }
 
 // The example programs of lua/examples/, each on the computers it is written

@@ -194,7 +194,7 @@ fn system_ipc_library_in_the_real_emulator() {
 
 #[test]
 fn system_ipc_sockets_in_the_real_emulator() {
-    run_real("ipc_socket.lua", &[0, 1], None);
+    run_real("ipc_socket.lua", &[0, 1, 2], None);
 }
 
 /// The lines computer `id` printed, even where a shell prompt of a computer
