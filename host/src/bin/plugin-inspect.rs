@@ -5,6 +5,7 @@
 //! linker ignores export lists (zig's Mach-O linker), so only require the
 //! entry points among the exports and list the others.
 use craftos_host::artifact;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -41,19 +42,28 @@ fn main() -> ExitCode {
 }
 
 /// Prints one file; false if it cannot be read or a check fails.
+/// Prints a line; a closed stdout (`| head`) just ends the output.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(if cfg!(unix) { 141 } else { 1 });
+        }
+    };
+}
+
 fn report(path: &Path, check: bool, exact: bool) -> bool {
     let artifacts = match artifact::inspect_all(path) {
         Ok(a) => a,
         Err(e) => {
-            println!("FAIL {}: {e}", path.display());
+            out!("FAIL {}: {e}", path.display());
             return false;
         }
     };
     let mut ok = true;
     for artifact in artifacts {
         if !check {
-            println!("== {}", path.display());
-            print!("{artifact}");
+            out!("== {}", path.display());
+            out!("{}", artifact.to_string().trim_end());
             continue;
         }
         let checks = if exact {
@@ -63,7 +73,7 @@ fn report(path: &Path, check: bool, exact: bool) -> bool {
         };
         for c in checks {
             let verdict = if c.passed { "PASS" } else { "FAIL" };
-            println!(
+            out!(
                 "{verdict} {} [{:?} {}]: {} ({})",
                 path.display(),
                 artifact.format,
