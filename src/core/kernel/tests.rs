@@ -1,6 +1,5 @@
 use super::*;
 use crate::core::signals::{SIGSTOP, SIGTERM};
-use crate::core::value::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
@@ -49,7 +48,7 @@ fn name(text: &str) -> Box<[u8]> {
 }
 
 fn text(name: &str) -> Payload {
-    Payload::scalar(Value::String(name.as_bytes().into()))
+    Payload::text(name.as_bytes())
 }
 
 #[test]
