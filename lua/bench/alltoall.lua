@@ -10,15 +10,19 @@ local COMPUTERS = BENCH_COMPUTERS or 32
 local SECONDS = BENCH_SECONDS or 2
 local send, pull, queue = syscall.sendEvent, os.pullEvent, os.queueEvent
 
+-- Remote events other than "x" received while draining, kept for gather:
+-- a computer that ends its flood early may report before computer 0 ends.
+local kept = {}
+
 -- Receives everything queued so far; returns how many events of type `kind`.
-local function drain(kind, seen)
+local function drain(kind)
     queue("bench_mark")
     local n = 0
     while true do
         local name, p = pull()
         if name == "bench_mark" then return n end
         if name == "remote_event" and type(p) == "table" then
-            if p.type == kind then n = n + 1 elseif seen then seen(p) end
+            if p.type == kind then n = n + 1 else kept[#kept + 1] = p end
         end
     end
 end
@@ -41,15 +45,21 @@ local function deliver(target, kind, data)
     while not send(target, kind, data) do drain("x") end
 end
 
--- Waits for `n` remote events of type `kind`; returns their data.
+-- Waits for `n` remote events of type `kind` (kept ones first); returns
+-- their data.
 local function gather(kind, n)
     local got, count = {}, 0
-    while count < n do
-        local _, p = pull("remote_event")
+    local function take(p)
         if type(p) == "table" and p.type == kind then
             count = count + 1
             got[count] = p.data
         end
+    end
+    for _, p in ipairs(kept) do take(p) end
+    kept = {}
+    while count < n do
+        local _, p = pull("remote_event")
+        take(p)
     end
     return got
 end
