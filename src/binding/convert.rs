@@ -156,8 +156,11 @@ impl ToPayload {
         }
     }
 
+    /// Scalars here, inlined into the walk; tables and errors out of line.
+    ///
     /// # Safety
     /// As for [`ToPayload::walk`]; `index` is a valid stack index.
+    #[inline(always)]
     unsafe fn convert(
         &mut self,
         state: *mut ffi::lua_State,
@@ -167,18 +170,34 @@ impl ToPayload {
         // SAFETY: as the caller guarantees; each accessor matches the type
         // just read, so none of them converts (or allocates) in place.
         unsafe {
-            Ok(match ffi::lua_type(state, index) {
-                ffi::LUA_TNIL => Value::Nil,
-                ffi::LUA_TBOOLEAN => Value::Boolean(ffi::lua_toboolean(state, index) != 0),
-                ffi::LUA_TNUMBER => number(ffi::lua_tonumber(state, index)),
-                ffi::LUA_TSTRING => self.builder.string(string_at(state, index))?,
-                ffi::LUA_TTABLE => Value::Table(self.table(state, index, place)?),
-                kind => {
-                    return Err(SendError::Unsendable {
-                        kind: kind_name(kind),
-                        place: self.describe(state, place),
-                    })
-                }
+            match ffi::lua_type(state, index) {
+                ffi::LUA_TNIL => Ok(Value::Nil),
+                ffi::LUA_TBOOLEAN => Ok(Value::Boolean(ffi::lua_toboolean(state, index) != 0)),
+                ffi::LUA_TNUMBER => Ok(number(ffi::lua_tonumber(state, index))),
+                ffi::LUA_TSTRING => Ok(self.builder.string(string_at(state, index))?),
+                kind => self.convert_other(state, index, kind, place),
+            }
+        }
+    }
+
+    /// # Safety
+    /// As for [`ToPayload::convert`]; `kind` is the type at `index`.
+    #[inline(never)]
+    unsafe fn convert_other(
+        &mut self,
+        state: *mut ffi::lua_State,
+        index: c_int,
+        kind: c_int,
+        place: Place,
+    ) -> Result<Value, SendError> {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            if kind == ffi::LUA_TTABLE {
+                return Ok(Value::Table(self.table(state, index, place)?));
+            }
+            Err(SendError::Unsendable {
+                kind: kind_name(kind),
+                place: self.describe(state, place),
             })
         }
     }

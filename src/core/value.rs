@@ -155,6 +155,7 @@ impl PayloadBuilder {
 
     /// Copies `bytes` into the payload; the value refers to the copy.
     /// Charged here, before copying, so an oversized string is never copied.
+    #[inline]
     pub fn string(&mut self, bytes: &[u8]) -> Result<Value, TooLarge> {
         self.charge(bytes.len())?;
         let start = self.strings.len() as u32;
@@ -166,6 +167,7 @@ impl PayloadBuilder {
     }
 
     /// Adds an entry to `table` (see the filling order above).
+    #[inline]
     pub fn insert(&mut self, table: TableId, key: Value, value: Value) -> Result<(), TooLarge> {
         self.charge(2 * VALUE_COST)?;
         debug_assert!(
@@ -191,6 +193,7 @@ impl PayloadBuilder {
     }
 
     /// Starts every table up to `last` that has not started yet, here.
+    #[inline]
     fn open_tables_through(&mut self, last: usize) {
         let here = self.entries.len() as u32;
         while self.starts.len() <= last {
@@ -198,6 +201,7 @@ impl PayloadBuilder {
         }
     }
 
+    #[inline]
     fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
         self.bytes += bytes;
         if self.bytes > MAX_PAYLOAD_BYTES {
