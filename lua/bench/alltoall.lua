@@ -1,6 +1,8 @@
 -- 5b. All-to-all: BENCH_COMPUTERS (32) computers each send small events to
--- every other one, round-robin, for BENCH_SECONDS (2) s, and drain their own
--- queue after every round (a native marker event shows where it ends). A
+-- every other one, round-robin, for BENCH_SECONDS (2) s; after each round of
+-- sends a computer receives as many events as it sent (fewer if fewer are
+-- queued: a native marker event shows where its queue ends), so one that
+-- falls behind keeps sending at its own pace instead of only draining. A
 -- refused send (full queue) is counted and not retried. Each starts when
 -- computer 0 says "go" (all within a few ms). Computer 0 gathers
 -- what each computer sent and received and prints events/s and the spread.
@@ -14,18 +16,26 @@ local send, pull, queue = syscall.sendEvent, os.pullEvent, os.queueEvent
 -- a computer that ends its flood early may report before computer 0 ends.
 local kept = {}
 
--- Receives everything queued so far; returns how many events of type `kind`.
-local function drain(kind)
-    queue("bench_mark")
+-- Receives up to `limit` "x" events, at most those queued before this call;
+-- returns how many. A marker left behind by an earlier, limited call is
+-- skipped when it comes up.
+local marks = 0
+local function receive(limit)
+    marks = marks + 1
+    queue("bench_mark", marks)
     local n = 0
-    while true do
+    while n < limit do
         local name, p = pull()
-        if name == "bench_mark" then return n end
-        if name == "remote_event" and type(p) == "table" then
-            if p.type == kind then n = n + 1 else kept[#kept + 1] = p end
+        if name == "bench_mark" then
+            if p == marks then return n end
+        elseif name == "remote_event" and type(p) == "table" then
+            if p.type == "x" then n = n + 1 else kept[#kept + 1] = p end
         end
     end
+    return n
 end
+
+local function drain() return receive(math.huge) end
 
 local function flood()
     local start = bench.now()
@@ -34,15 +44,15 @@ local function flood()
         for k = 1, COMPUTERS - 1 do
             if send((me + k) % COMPUTERS, "x", me) then sent = sent + 1 else refused = refused + 1 end
         end
-        received = received + drain("x")
+        received = received + receive(COMPUTERS - 1)
     end
-    local late = drain("x") -- what was still queued at the end
+    local late = drain() -- what was still queued at the end
     return { sent = sent, refused = refused, received = received, late = late }
 end
 
 -- Sends until accepted, receiving meanwhile (the target may be full).
 local function deliver(target, kind, data)
-    while not send(target, kind, data) do drain("x") end
+    while not send(target, kind, data) do drain() end
 end
 
 -- Waits for `n` remote events of type `kind` (kept ones first); returns
