@@ -26,7 +26,11 @@ constexpr unsigned kHostStructureVersion = 0;
 // `path_t` as seen through the plugin interface on Linux and macOS.
 // (The emulator passes a std::filesystem::path to plugin_init, whose first
 // member is this string on libstdc++; it returns plain strings elsewhere.)
+#ifdef _WIN32
+using path_t = std::wstring;  // Windows: the emulator's path::native()
+#else
 using path_t = std::string;
+#endif
 
 // The emulator's computer object. Only these leading fields are stable
 // (since ABI 10.0); everything after them is opaque and host-owned.
