@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 extern "C" {
+    // POSIX, and in the Windows C runtime (ucrt) under the same name.
     fn _exit(status: std::ffi::c_int) -> !;
 }
 
