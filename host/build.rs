@@ -93,23 +93,13 @@ fn main() {
 /// Where the `lua-src` dependency keeps the Lua 5.2 sources (its crate
 /// exposes no path, so ask Cargo where the package is).
 fn lua_source_dir(manifest: &Path) -> PathBuf {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // Offline, and only for the platform this build script runs on (where
-    // build dependencies are resolved): every such package is here already.
-    let host = env::var("HOST").expect("HOST is not set");
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .args(["--filter-platform", &host, "--manifest-path"])
-        .arg(manifest.join("Cargo.toml"))
-        .output()
-        .expect("run `cargo metadata`");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("cargo metadata output is JSON");
+    // Offline first: every package of a normal build is downloaded already.
+    // A build of this package alone (`-p craftos-host`) may lack the other
+    // workspace members' dependencies: then let Cargo fetch them.
+    let metadata = cargo_metadata(manifest, true).unwrap_or_else(|offline| {
+        cargo_metadata(manifest, false)
+            .unwrap_or_else(|online| panic!("cargo metadata failed: {offline}\n{online}"))
+    });
     let package = metadata["packages"]
         .as_array()
         .into_iter()
@@ -125,6 +115,27 @@ fn lua_source_dir(manifest: &Path) -> PathBuf {
         .join(LUA_DIR);
     assert!(dir.join("lua.h").exists(), "{} has no lua.h", dir.display());
     dir
+}
+
+/// The workspace's packages for the platform this build script runs on
+/// (where build dependencies are resolved).
+fn cargo_metadata(manifest: &Path, offline: bool) -> Result<serde_json::Value, String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let host = env::var("HOST").expect("HOST is not set");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["metadata", "--format-version", "1"])
+        .args(["--filter-platform", &host, "--manifest-path"])
+        .arg(manifest.join("Cargo.toml"));
+    if offline {
+        cmd.arg("--offline");
+    }
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata output: {e}"))
 }
 
 /// Compiles Lua with its own flags (as its makefile does: `LUA_COMPAT_ALL`
