@@ -71,14 +71,15 @@ fn main() {
     let lua_src = lua_source_dir(&manifest);
     build_lua(&target, &lua_src);
 
-    cc::Build::new()
-        .cpp(true)
-        .std("c++17")
-        .include(&include)
-        .flag_if_supported("-Wall")
-        .flag_if_supported("-Wextra")
-        .flag_if_supported("-Wno-unused-parameter")
-        .flag_if_supported("/EHsc")
+    let mut emulator = cc::Build::new();
+    emulator.cpp(true).std("c++17").include(&include);
+    if emulator.get_compiler().is_like_msvc() {
+        // Standard C++ exceptions: the host catches what plugins throw.
+        emulator.flag("/EHsc").flag("/W3");
+    } else {
+        emulator.flags(["-Wall", "-Wextra", "-Wno-unused-parameter"]);
+    }
+    emulator
         .file("src/emulator.cpp")
         .compile("craftos_host_emulator");
 
