@@ -172,6 +172,26 @@ fn rejected_plugins_fail_to_load_with_their_reason_and_get_deinit() {
 }
 
 #[test]
+fn computers_run_stock_lua_5_2_built_with_its_compatibility_functions() {
+    // The host's own Lua is built as Lua's makefile (and Debian, and
+    // CraftOS-PC) builds it: LUA_COMPAT_ALL keeps the 5.1 functions that
+    // ComputerCraft programs use.
+    let data = temp_dir("compat");
+    let host = load("libtp_stem", &data);
+    host.start_computer(
+        0,
+        "print('lua=' .. _VERSION .. ' ' .. type(unpack) .. ' ' .. type(loadstring) .. ' ' \
+         .. type(math.log10) .. ' ' .. type(table.maxn) .. ' ' .. type(bit32))",
+    )
+    .unwrap();
+    assert_eq!(
+        line_after(&host, 0, "lua="),
+        "Lua 5.2 function function function function table"
+    );
+    host.shutdown();
+}
+
+#[test]
 fn api_name_defaults_to_the_file_stem_and_a_missing_opener_is_recorded() {
     let data = temp_dir("stem");
     let host = load("libtp_stem", &data);
