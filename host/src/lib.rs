@@ -278,6 +278,17 @@ unsafe fn open_plugin(path: &Path) -> Result<Library, libloading::Error> {
     }
 }
 
+/// The data directory as the emulator hands it out: absolute, symbolic links
+/// resolved on Unix; on Windows absolute only (canonicalize would give a
+/// `\\?\` path, which the emulator never does and which takes no `/`).
+pub fn full_path(dir: PathBuf) -> PathBuf {
+    #[cfg(windows)]
+    let full = std::path::absolute(&dir);
+    #[cfg(not(windows))]
+    let full = dir.canonicalize();
+    full.unwrap_or(dir)
+}
+
 /// The path as the C++ side takes it: its bytes on Unix, UTF-8 on Windows.
 fn path_cstring(p: &Path) -> Result<CString, HostError> {
     #[cfg(unix)]
@@ -319,7 +330,7 @@ impl Host {
         } = config;
         std::fs::create_dir_all(data_dir.join("config"))
             .map_err(|e| HostError::Io(e.to_string()))?;
-        let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+        let data_dir = full_path(data_dir);
         let rom_dir = data_dir.join("rom");
         let base = path_cstring(&data_dir)?;
         let rom = path_cstring(&rom_dir)?;

@@ -23,7 +23,7 @@ fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir.canonicalize().unwrap()
+    craftos_host::full_path(dir)
 }
 
 fn load(stem: &str, data: &Path) -> Host {
@@ -51,8 +51,18 @@ fn line_after(host: &Host, id: i32, needle: &str) -> String {
     line[line.find(needle).unwrap() + needle.len()..].to_string()
 }
 
+/// Where a plugin loaded now finds `luaL_newstate`: the executable's export
+/// (Linux, macOS) or lua52.dll's (Windows), the Lua the host itself runs.
 fn host_lua_newstate_addr() -> String {
-    format!("{:p}", craftos_host::lua_ffi::luaL_newstate as *const ())
+    #[cfg(unix)]
+    let lua = libloading::os::unix::Library::this();
+    #[cfg(windows)]
+    let lua = libloading::os::windows::Library::open_already_loaded("lua52.dll")
+        .expect("lua52.dll is loaded");
+    // SAFETY: only the symbol's address is read.
+    let symbol = unsafe { lua.get::<*const std::ffi::c_void>(b"luaL_newstate") }
+        .expect("the host's Lua exports luaL_newstate");
+    format!("{:p}", *symbol)
 }
 
 #[test]
