@@ -247,37 +247,33 @@ fn copy_beside_executables(target: &Target, file: &Path) {
     }
 }
 
+/// What every fixture plugin is built from.
+struct FixtureInputs<'a> {
+    source: &'a Path,
+    /// The plugin interface's headers and Lua's.
+    includes: [&'a Path; 2],
+    /// Where lua52.lib is (Windows).
+    lua_lib_dir: PathBuf,
+}
+
 /// The fixture plugins, compiled two at a time (the machine has two cores).
 fn build_fixtures(target: &Target, source: &Path, include: &Path, lua_src: &Path) {
     let out = target.out.join("fixtures");
     std::fs::create_dir_all(&out).expect("create fixtures dir");
+    let inputs = FixtureInputs {
+        source,
+        includes: [include, lua_src],
+        lua_lib_dir: target.out.join("lua"),
+    };
     let compiler = cc::Build::new().cpp(true).get_compiler();
     let mut children: Vec<(Child, &str)> = Vec::new();
     for (stem, defines) in FIXTURES {
-        let mut cmd = compiler.to_command();
         let file = out.join(format!("{stem}.{}", plugin_suffix(&target.os)));
+        let mut cmd = compiler.to_command();
         if compiler.is_like_msvc() {
-            fixture_command_msvc(&mut cmd, &out, stem);
+            msvc_fixture(&mut cmd, &inputs, defines, &file);
         } else {
-            fixture_command_gnu(&mut cmd, target);
-        }
-        cmd.arg(if compiler.is_like_msvc() { "/I" } else { "-I" })
-            .arg(include)
-            .arg(if compiler.is_like_msvc() { "/I" } else { "-I" })
-            .arg(lua_src);
-        for d in *defines {
-            cmd.arg(if compiler.is_like_msvc() { "/D" } else { "-D" })
-                .arg(d);
-        }
-        cmd.arg(source);
-        if compiler.is_like_msvc() {
-            cmd.arg(format!("/Fe{}", file.display()))
-                .arg("/link")
-                .arg(format!("/LIBPATH:{}", target.out.join("lua").display()))
-                .arg(format!("{LUA_LIB}.lib"));
-        } else {
-            cmd.arg("-o").arg(&file);
-            fixture_link_gnu(&mut cmd, target);
+            gnu_fixture(&mut cmd, target, &inputs, defines, &file);
         }
         if children.len() >= 2 {
             let (child, stem) = children.remove(0);
@@ -304,36 +300,53 @@ fn plugin_suffix(os: &str) -> &'static str {
     }
 }
 
-fn fixture_command_msvc(cmd: &mut Command, out: &Path, stem: &str) {
+/// cl.exe: a DLL that imports the Lua API from lua52.dll, as a real plugin.
+fn msvc_fixture(cmd: &mut Command, inputs: &FixtureInputs, defines: &[&str], file: &Path) {
     cmd.args(["/nologo", "/LD", "/EHsc", "/std:c++17", "/Od", "/W3"])
-        // Import the Lua API from lua52.dll, as a real plugin does.
-        .args(["/D", "LUA_BUILD_AS_DLL"])
-        .arg(format!("/Fo{}", out.join(format!("{stem}.obj")).display()));
-}
-
-fn fixture_command_gnu(cmd: &mut Command, target: &Target) {
-    cmd.args(["-std=c++17", "-shared", "-O0", "-g0", "-Wall"]);
-    if !target.windows() {
-        cmd.arg("-fPIC");
-    } else {
-        cmd.args(["-D", "LUA_BUILD_AS_DLL"]);
+        .arg("/DLUA_BUILD_AS_DLL");
+    for dir in inputs.includes {
+        cmd.arg("/I").arg(dir);
     }
+    for d in defines {
+        cmd.arg(format!("/D{d}"));
+    }
+    cmd.arg(format!("/Fo{}", file.with_extension("obj").display()))
+        .arg(format!("/Fe{}", file.display()))
+        .arg(inputs.source)
+        .arg("/link")
+        .arg(format!("/LIBPATH:{}", inputs.lua_lib_dir.display()))
+        .arg(format!("{LUA_LIB}.lib"));
 }
 
-/// How a plugin gets its Lua symbols: left undefined for the host (Linux),
-/// bound when loaded (macOS), imported from lua52.dll (Windows).
-fn fixture_link_gnu(cmd: &mut Command, target: &Target) {
+/// GCC or Clang: the Lua symbols are left undefined for the host (Linux),
+/// bound when the plugin is loaded (macOS), imported from lua52.dll (MinGW).
+fn gnu_fixture(
+    cmd: &mut Command,
+    target: &Target,
+    inputs: &FixtureInputs,
+    defines: &[&str],
+    file: &Path,
+) {
+    cmd.args(["-std=c++17", "-shared", "-O0", "-g0", "-Wall"]);
+    for dir in inputs.includes {
+        cmd.arg("-I").arg(dir);
+    }
+    for d in defines {
+        cmd.arg(format!("-D{d}"));
+    }
+    cmd.arg(inputs.source).arg("-o").arg(file);
     match target.os.as_str() {
         "macos" | "ios" => {
             cmd.arg("-Wl,-undefined,dynamic_lookup");
         }
         "windows" => {
-            cmd.arg("-L")
-                .arg(target.out.join("lua"))
+            cmd.arg("-DLUA_BUILD_AS_DLL")
+                .arg("-L")
+                .arg(&inputs.lua_lib_dir)
                 .arg(format!("-l{LUA_LIB}"));
         }
         _ => {
-            cmd.arg("-pthread");
+            cmd.args(["-fPIC", "-pthread"]);
         }
     }
 }
