@@ -16,6 +16,7 @@ mod emu;
 pub mod lua_ffi;
 mod threads;
 mod timers;
+mod vfs;
 
 use computer::ComputerShared;
 use libloading::Library;

@@ -81,6 +81,7 @@ struct Table {
     next_incarnation: u32,
     closing: bool,
     timers: Option<TimerService<TimerKey>>,
+    services: registry::Services,
 }
 
 impl Table {
@@ -115,6 +116,7 @@ impl Kernel {
                 next_incarnation: 0,
                 closing: false,
                 timers: None,
+                services: registry::Services::default(),
             }),
             gate: Condvar::new(),
             users,
@@ -136,6 +138,7 @@ impl Kernel {
             let mut table = self.lock();
             table.closing = true;
             table.processes.clear();
+            table.services.clear();
             table.timers.take()
         };
         self.gate.notify_all();
@@ -170,6 +173,7 @@ impl Kernel {
                 incarnation: old.incarnation,
             };
             table.disarm_all(old_ticket, &old);
+            table.services.release(old_ticket);
         }
         ticket
     }
@@ -181,6 +185,7 @@ impl Kernel {
             if let Some(process) = table.processes.remove(&ticket.pid) {
                 table.disarm_all(ticket, &process);
             }
+            table.services.release(ticket);
         }
     }
 
@@ -410,5 +415,6 @@ impl Process {
     }
 }
 
+pub mod registry;
 #[cfg(test)]
 mod tests;
