@@ -24,10 +24,14 @@ constexpr unsigned kPluginAbiVersion = 12;
 // The structure version the host reports; a plugin may require at most this.
 constexpr unsigned kHostStructureVersion = 0;
 
-// `path_t` as seen through the plugin interface on Linux and macOS.
-// (The emulator passes a std::filesystem::path to plugin_init, whose first
-// member is this string on libstdc++; it returns plain strings elsewhere.)
+// `path_t` as seen through the plugin interface: the native string of the
+// emulator's std::filesystem::path (what getBasePath()/getROMPath() return by
+// value). plugin_init's second parameter is the std::filesystem::path itself.
+#ifdef _WIN32
+using path_t = std::wstring;
+#else
 using path_t = std::string;
+#endif
 
 // The emulator's computer object. Only these leading fields are stable
 // (since ABI 10.0); everything after them is opaque and host-owned.
