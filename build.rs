@@ -17,6 +17,7 @@ fn main() {
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     build_shim(&target_env);
+    export_lua_from_test_executables(&os);
     match (os.as_str(), target_env.as_str()) {
         ("macos", _) => link_macos(),
         ("windows", "gnu") => link_windows_gnu(),
@@ -77,4 +78,16 @@ fn link_windows_gnu() {
 
 fn out_file(name: &str) -> PathBuf {
     PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join(name)
+}
+
+/// The integration tests load the plugin into the embedded host
+/// (craftos-host, which links its own Lua 5.2 whole): their executables must
+/// export the Lua API to the plugin, as the emulator does. Only the tests:
+/// the plugin itself never links Lua.
+fn export_lua_from_test_executables(os: &str) {
+    match os {
+        "linux" => println!("cargo:rustc-link-arg-tests=-rdynamic"),
+        "macos" => println!("cargo:rustc-link-arg-tests=-Wl,-export_dynamic"),
+        _ => {} // Windows: the Lua API is lua52.dll's (see host/build.rs)
+    }
 }

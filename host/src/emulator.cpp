@@ -1,6 +1,7 @@
 // The C++ half of the embedded CraftOS-PC host: everything that touches the
 // C++ library types of the plugin interface (std::function providers,
 // std::string, std::filesystem::path, PluginInfo, PluginFunctions).
+// Portable C++17 (GCC, Clang, MSVC): `path_t` is std::wstring on Windows.
 //
 // Written for this project from the documented facts of CraftOS-PC v2.8.3
 // (plugin ABI 12); it plays the emulator's side of the interface. The Rust
@@ -21,11 +22,17 @@
 #include <filesystem>
 #include <list>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#ifdef _MSC_VER
+#include <intrin.h>
+#endif
 
 namespace {
 
@@ -63,16 +70,33 @@ std::atomic<void *> g_start_ctx{nullptr};
 // Wraps the plugin-interface functions the host implements.
 HostComputer *as_host(ccpc::Computer *c) { return static_cast<HostComputer *>(c); }
 
+// `running` is a plain int in the ABI, written by the host and read by the
+// plugin's threads: every access here is a sequentially consistent atomic.
+#ifdef _MSC_VER
+static_assert(sizeof(long) == sizeof(int), "Interlocked on int");
+int load_running(const ccpc::Computer *c) {
+    return _InterlockedOr(reinterpret_cast<volatile long *>(const_cast<int *>(&c->running)), 0);
+}
+void store_running(ccpc::Computer *c, int value) {
+    _InterlockedExchange(reinterpret_cast<volatile long *>(&c->running), value);
+}
+#else
 int load_running(const ccpc::Computer *c) { return __atomic_load_n(&c->running, __ATOMIC_SEQ_CST); }
+void store_running(ccpc::Computer *c, int value) { __atomic_store_n(&c->running, value, __ATOMIC_SEQ_CST); }
+#endif
 
-std::string fn_getBasePath() {
+// The configured paths are UTF-8; the interface hands them out in the
+// platform's native form (std::wstring on Windows).
+ccpc::path_t native_path(const std::string &utf8) { return std::filesystem::u8path(utf8).native(); }
+
+ccpc::path_t fn_getBasePath() {
     std::lock_guard<std::mutex> lock(g_config_mutex);
-    return g_base_path;
+    return native_path(g_base_path);
 }
 
-std::string fn_getROMPath() {
+ccpc::path_t fn_getROMPath() {
     std::lock_guard<std::mutex> lock(g_config_mutex);
-    return g_rom_path;
+    return native_path(g_rom_path);
 }
 
 void *fn_getLibrary(const std::string &) { return nullptr; }
@@ -235,10 +259,10 @@ void hc_set_start_callback(start_computer_cb cb, void *ctx) {
 const ccpc::PluginFunctions *hc_plugin_functions() { return &g_functions; }
 
 // plugin_load(const PluginFunctions*, const path_t&): the emulator passes the
-// path as a std::filesystem::path object.
+// path as a std::filesystem::path object. `path` is UTF-8.
 int hc_call_plugin_load(void *fn, const char *path, HcString *exception) {
     using load_fn = void (*)(const ccpc::PluginFunctions *, const std::filesystem::path &);
-    const std::filesystem::path p(path);
+    const std::filesystem::path p = std::filesystem::u8path(path);
     try {
         reinterpret_cast<load_fn>(fn)(&g_functions, p);
     } catch (std::exception &e) {
@@ -256,7 +280,7 @@ int hc_call_plugin_load(void *fn, const char *path, HcString *exception) {
 void *hc_call_plugin_init(void *fn, const char *path, HcPluginInfo *out) {
     using init_fn = ccpc::PluginInfo *(*)(const ccpc::PluginFunctions *, const std::filesystem::path &);
     std::memset(out, 0, sizeof(*out));
-    const std::filesystem::path p(path);
+    const std::filesystem::path p = std::filesystem::u8path(path);
     ccpc::PluginInfo *info = nullptr;
     try {
         info = reinterpret_cast<init_fn>(fn)(&g_functions, p);
@@ -345,7 +369,7 @@ void hc_notify(ccpc::Computer *comp) {
 }
 
 void hc_set_running(ccpc::Computer *comp, int value) {
-    __atomic_store_n(&comp->running, value, __ATOMIC_SEQ_CST);
+    store_running(comp, value);
     hc_notify(comp);
 }
 
@@ -357,7 +381,7 @@ int hc_set_running_by_id(int id, int value) {
     std::lock_guard<std::mutex> glock(g_mutex);
     for (HostComputer *c : g_computers)
         if (c->id == id) {
-            __atomic_store_n(&c->running, value, __ATOMIC_SEQ_CST);
+            store_running(c, value);
             { std::lock_guard<std::mutex> lock(c->queue_mutex); }
             c->queue_cv.notify_all();
             return 1;
@@ -375,7 +399,7 @@ size_t hc_computer_count() {
 void hc_shutdown_all() {
     std::lock_guard<std::mutex> glock(g_mutex);
     for (HostComputer *c : g_computers) {
-        __atomic_store_n(&c->running, 0, __ATOMIC_SEQ_CST);
+        store_running(c, 0);
         { std::lock_guard<std::mutex> lock(c->queue_mutex); }
         c->queue_cv.notify_all();
     }

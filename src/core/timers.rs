@@ -188,6 +188,8 @@ impl<K: Copy + Eq + Hash + Ord> State<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{channel, Receiver};
 
     /// A service whose expiries arrive on a channel.
@@ -291,21 +293,39 @@ mod tests {
         assert!(nothing_more(&rx));
     }
 
-    pub(crate) fn no_thread_named(name: &str) -> bool {
-        let tasks = std::fs::read_dir("/proc/self/task").unwrap();
-        !tasks.flatten().any(|task| {
-            std::fs::read_to_string(task.path().join("comm"))
-                .is_ok_and(|comm| comm.trim_end() == name)
-        })
+    /// Sets its flag when dropped; kept in a thread-local, it is dropped as
+    /// its thread exits, before a join of that thread returns.
+    struct FlagOnThreadExit(Arc<AtomicBool>);
+
+    impl Drop for FlagOnThreadExit {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    thread_local! {
+        static ON_EXIT: RefCell<Option<FlagOnThreadExit>> = const { RefCell::new(None) };
     }
 
     #[test]
     fn dropping_the_service_joins_its_thread() {
-        let service = TimerService::start("test-timers-drop", |_: u32| {});
-        service.arm(1, Instant::now() + Duration::from_secs(3600));
+        let ended = Arc::new(AtomicBool::new(false));
+        let (fired_tx, fired) = channel();
+        let flag = Arc::clone(&ended);
+        let service = TimerService::start("test-timers-drop", move |_: u32| {
+            ON_EXIT.with(|slot| *slot.borrow_mut() = Some(FlagOnThreadExit(Arc::clone(&flag))));
+            let _ = fired_tx.send(());
+        });
+        // A first timer puts the exit flag in the timer thread.
+        service.arm(1, Instant::now());
+        fired
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the first timer fires");
+        service.arm(2, Instant::now() + Duration::from_secs(3600));
         drop(service); // would hang here if the thread waited for the hour
-        assert!(crate::core::timers::tests::no_thread_named(
-            "test-timers-drop"
-        ));
+        assert!(
+            ended.load(Ordering::SeqCst),
+            "drop returned before the timer thread ended"
+        );
     }
 }
