@@ -7,10 +7,12 @@
 
 mod convert;
 mod delivery;
+mod fast;
 mod state;
 mod syscalls;
 
 use std::ffi::c_int;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use mlua::{ffi, Function, Lua, Table};
@@ -56,7 +58,15 @@ pub fn install(
         .get::<Table>("os")
         .and_then(|os| os.get::<Function>("time"))
         .ok();
+    let mailbox = kernel
+        .mailbox(ticket)
+        .ok_or_else(|| mlua::Error::runtime("the process ended while starting"))?;
+    let fast = Rc::new(fast::Fast::new(kernel.clone(), ticket, mailbox));
     let natives = syscalls::natives(lua)?;
+    let (co_wrap, co_create, co_yield) = fast::natives(lua, fast.clone())?;
+    natives.set("yield", co_yield)?;
+    natives.set("create", co_create)?;
+    natives.set("wrap", co_wrap)?;
     let (syscall, run_handler, show_error): (Table, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=phoenix-events")
@@ -67,6 +77,7 @@ pub fn install(
         run_handler,
         show_error,
         os_time,
+        fast,
     ));
     lua.set_named_registry_value(
         INCARNATION_KEY.to_str().expect("ASCII key"),
