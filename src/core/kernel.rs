@@ -355,8 +355,9 @@ impl Kernel {
 
     /// Takes the next item for a provider, on the process's own thread.
     /// `first` says this is the provider's first pop (it is no longer
-    /// queued). Items left behind keep a provider queued ([`Process::chain`]);
-    /// an empty queue re-arms: the program waits in the emulator.
+    /// queued). Signals left behind keep a provider queued
+    /// ([`Process::chain`]); an empty queue re-arms: the program waits in the
+    /// emulator.
     pub fn pop_for_provider(&self, ticket: Ticket, first: bool) -> Option<Item> {
         let mut table = self.lock();
         let process = table.current(ticket)?;
@@ -367,7 +368,7 @@ impl Kernel {
         process.publish();
         if item.is_none() {
             process.mailbox.armed.store(true, Ordering::SeqCst);
-        } else {
+        } else if process.queue.has_specials() {
             process.chain(ticket);
         }
         item
@@ -530,7 +531,9 @@ impl Process {
     }
 
     /// Before a wait in the emulator: waiting items need a provider queued
-    /// (one is enough: providers chain, see [`Process::chain`]); no items: arm.
+    /// (one is enough: the program takes the next ones itself once it has
+    /// received its event, and providers chain through signals, see
+    /// [`Process::chain`]); no items: arm.
     fn prepare_wait(&mut self, ticket: Ticket) {
         if self.queue.waiting() == 0 {
             self.mailbox.armed.store(true, Ordering::SeqCst);
@@ -541,10 +544,11 @@ impl Process {
     }
 
     /// Keeps one provider queued while items wait. A provider that takes an
-    /// item with more behind it queues the next one itself: the emulator
-    /// drains providers in a batch, so the whole queue is handed over (and
-    /// every handler in it run) before the program receives the first event
-    /// of the batch, as with one provider per item.
+    /// item while a signal, terminate or gate waits behind it queues the next
+    /// provider itself: the emulator drains providers in a batch, so every
+    /// handler queued runs before the program receives the first event of
+    /// the batch, as with one provider per item. (Without those, the program
+    /// takes the rest directly once it has received the event.)
     fn chain(&mut self, ticket: Ticket) {
         if self.providers == 0 && self.queue.waiting() != 0 {
             self.providers = 1;
