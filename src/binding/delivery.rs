@@ -84,21 +84,19 @@ pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<
             None
         }),
     }?;
-    // SAFETY: two slots are reserved before pushing; pushlstring copies.
-    unsafe {
-        if ffi::lua_checkstack(state, 2) == 0 {
-            return None;
+    let pushed = lua.create_string(&event.name).and_then(|name| {
+        // SAFETY: `state` is a thread of this state with two slots reserved;
+        // the values are moved onto it inside mlua's protected call, so an
+        // allocation failure is caught there rather than unwinding through
+        // Rust frames.
+        unsafe {
+            if ffi::lua_checkstack(state, 2) == 0 {
+                return Err(mlua::Error::runtime("no stack space for the event"));
+            }
+            lua.exec_raw::<()>((name, event.params), |own| ffi::lua_xmove(own, state, 2))
         }
-        ffi::lua_pushlstring(state, event.name.as_ptr().cast(), event.name.len());
-    }
-    match push_onto(lua, state, &event.params) {
-        Ok(()) => Some(2),
-        Err(_) => {
-            // SAFETY: drops the name pushed above.
-            unsafe { ffi::lua_settop(state, 2) };
-            None
-        }
-    }
+    });
+    pushed.ok().map(|()| 2)
 }
 
 /// The program received the table at `params` from the emulator: updates
