@@ -2,7 +2,7 @@
 //! event the emulator hands to the program, or runs as a signal handler or
 //! default action.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 
 use mlua::{ffi, Lua, Table};
 
@@ -56,7 +56,7 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Ve
 /// # Safety
 /// `state` is the top-level coroutine of this computer, inside `co_yield`,
 /// on the computer's thread, with the stack `[filter, nil]`.
-pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<std::ffi::c_int> {
+pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<c_int> {
     // SAFETY: `Fast` exists only once `install` initialised mlua here.
     let lua = unsafe { Lua::get_or_init_from_ptr(state) };
     let item = with_state(lua, |s| {
@@ -67,36 +67,92 @@ pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<
         })
     })
     .ok()??;
-    let event = match item {
-        Item::Local { name, handle } => with_state(lua, |s| s.take_local(handle))
-            .ok()
-            .flatten()
-            .map(|params| Event {
-                name: name.into_vec(),
-                params,
-                timer: None,
-            }),
-        other => event_of(lua, &other).unwrap_or_else(|error| {
+    // SAFETY: two slots are reserved on `state`, a thread of this state.
+    if unsafe { ffi::lua_checkstack(state, 2) } == 0 {
+        return None;
+    }
+    let pushed = match item {
+        Item::Remote { sender, name, data } => push_remote(lua, state, sender, &name, &data),
+        Item::Local { name, handle } => match with_state(lua, |s| s.take_local(handle)) {
+            Ok(Some(params)) => push_event(lua, state, &name, params),
+            _ => return None,
+        },
+        other => match event_of(lua, &other) {
+            Ok(Some(event)) => push_event(lua, state, &event.name, event.params),
+            Ok(None) => return None,
+            Err(error) => Err(error),
+        },
+    };
+    match pushed {
+        Ok(()) => Some(2),
+        Err(error) => {
             eprintln!(
                 "phoenix-events: computer {}: event lost: {error}",
                 fast.ticket.pid
             );
             None
-        }),
-    }?;
-    let pushed = lua.create_string(&event.name).and_then(|name| {
-        // SAFETY: `state` is a thread of this state with two slots reserved;
-        // the values are moved onto it inside mlua's protected call, so an
-        // allocation failure is caught there rather than unwinding through
-        // Rust frames.
-        unsafe {
-            if ffi::lua_checkstack(state, 2) == 0 {
-                return Err(mlua::Error::runtime("no stack space for the event"));
-            }
-            lua.exec_raw::<()>((name, event.params), |own| ffi::lua_xmove(own, state, 2))
         }
-    });
-    pushed.ok().map(|()| 2)
+    }
+}
+
+/// Pushes `name, params` onto `state` (two slots reserved), in one
+/// protected call of mlua: an allocation failure is caught there rather than
+/// unwinding through Rust frames (the closure only borrows `name`).
+fn push_event(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    name: &[u8],
+    params: Table,
+) -> mlua::Result<()> {
+    // SAFETY: inside the protected call the stack is `[params]`; the name is
+    // pushed and put below it, and both move to `state`, a thread of the
+    // same state with the room reserved by the caller.
+    unsafe {
+        lua.exec_raw::<()>(params, |own| {
+            ffi::lua_pushlstring(own, name.as_ptr().cast(), name.len());
+            ffi::lua_insert(own, 1);
+            ffi::lua_xmove(own, state, 2);
+        })
+    }
+}
+
+/// Pushes `"remote_event", {sender, type, data}` onto `state` (two slots
+/// reserved) with two protected calls: the payload's copy, then the rest.
+fn push_remote(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    sender: Pid,
+    name: &[u8],
+    data: &crate::core::value::Payload,
+) -> mlua::Result<()> {
+    let data = super::convert::from_payload(lua, data)?;
+    // SAFETY: as in `push_event`, with `[data]` on the protected stack; the
+    // table's fields are set with C-string keys (no metamethods).
+    unsafe {
+        lua.exec_raw::<()>(data, |own| {
+            ffi::lua_pushstring(own, c"remote_event".as_ptr());
+            fill_remote(own, sender, name, 1);
+            ffi::lua_xmove(own, state, 2);
+            ffi::lua_settop(own, 0);
+        })
+    }
+}
+
+/// Pushes a fresh `{sender, type, data}` table, `data` being at `data_index`.
+///
+/// # Safety
+/// Inside a protected call, with two free slots.
+unsafe fn fill_remote(own: *mut ffi::lua_State, sender: Pid, name: &[u8], data_index: c_int) {
+    // SAFETY: per the function's contract.
+    unsafe {
+        ffi::lua_createtable(own, 0, 3);
+        ffi::lua_pushinteger(own, ffi::lua_Integer::from(sender));
+        ffi::lua_setfield(own, -2, c"sender".as_ptr());
+        ffi::lua_pushlstring(own, name.as_ptr().cast(), name.len());
+        ffi::lua_setfield(own, -2, c"type".as_ptr());
+        ffi::lua_pushvalue(own, data_index);
+        ffi::lua_setfield(own, -2, c"data".as_ptr());
+    }
 }
 
 /// The program received the table at `params` from the emulator: updates
@@ -210,11 +266,17 @@ fn remote_params(
     name: &[u8],
     data: &crate::core::value::Payload,
 ) -> mlua::Result<Table> {
-    let params = lua.create_table_with_capacity(0, 3)?;
-    params.raw_set("sender", sender)?;
-    params.raw_set("type", lua.create_string(name)?)?;
-    params.raw_set("data", super::convert::from_payload(lua, data)?)?;
-    Ok(params)
+    let data = super::convert::from_payload(lua, data)?;
+    // SAFETY: runs in mlua's protected call with `data` at index 1; sets
+    // three fields of a fresh table with C-string keys (no metamethods) and
+    // leaves only that table. The closure borrows `name` and owns nothing
+    // to drop, so an allocation error unwinding to the protection is sound.
+    unsafe {
+        lua.exec_raw::<Table>(data, |state| {
+            fill_remote(state, sender, name, 1);
+            ffi::lua_replace(state, 1);
+        })
+    }
 }
 
 /// Runs signal `signal`'s handler or default action on this computer.
