@@ -7,7 +7,9 @@
 //! top-level coroutine is recognised by its pointer: threads created by Lua
 //! code are marked by `create`/`wrap` (a weak-keyed table), and the first
 //! yield of an unmarked thread other than the main one is the top-level
-//! coroutine's.
+//! coroutine's. (The pointer is only compared, never followed; the emulator
+//! keeps that coroutine alive for the whole incarnation, so no other thread
+//! can take its address.)
 //!
 //! A top-level yield waits for the next event:
 //! 1. If none of this computer's events wait in the emulator's queue (the
