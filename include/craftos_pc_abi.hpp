@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 extern "C" {
@@ -34,6 +35,17 @@ struct Computer {
     int id;           // the computer's ID
     int running;      // 0 off, 1 on, 2 rebooting
     lua_State *L;     // the computer's main Lua state (valid while running)
+};
+
+// An in-memory, read-only file tree for addVirtualMount (the emulator's
+// `FileEntry`, api/FileEntry.hpp of v2.8.3): a file (`data`) or a directory
+// (`dir`, name -> entry). The emulator keeps a pointer to the mounted tree,
+// so it must outlive every computer it is mounted on.
+struct FileEntry {
+    bool isDir = true;
+    bool error = false;  // set by the emulator on a failed lookup
+    std::string data;
+    std::map<std::string, FileEntry> dir;
 };
 
 // Called on the computer's thread: pushes the event's parameters onto the
@@ -66,7 +78,7 @@ struct PluginFunctions {
     opaque_fn registerPeripheral;                     // void (*)(const std::string&, const peripheral_init&)
     opaque_fn registerSDLEvent;                       // void (*)(SDL_EventType, const sdl_event_handler&, void*)
     opaque_fn addMount;                               // bool (*)(Computer*, const path_t&, const char*, bool)
-    opaque_fn addVirtualMount;                        // bool (*)(Computer*, const FileEntry&, const char*)
+    bool (*addVirtualMount)(Computer *comp, const FileEntry &tree, const char *path);  // false: not mounted
     Computer *(*startComputer)(int id);
     void (*queueEvent)(Computer *comp, const event_provider &provider, void *userdata);
     opaque_fn queueTask;                              // void* (*)(const std::function<void*(void*)>&, void*, bool)

@@ -14,6 +14,7 @@ mod computer;
 mod emu;
 pub mod lua_ffi;
 mod timers;
+mod vfs;
 
 use computer::ComputerShared;
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};

@@ -117,7 +117,7 @@ fn push_event(
 }
 
 /// Pushes `"remote_event", {sender, type, data}` onto `state` (two slots
-/// reserved) with two protected calls: the payload's copy, then the rest.
+/// reserved): the table is built in one protected call, then pushed.
 fn push_remote(
     lua: &Lua,
     state: *mut ffi::lua_State,
@@ -125,34 +125,8 @@ fn push_remote(
     name: &[u8],
     data: &crate::core::value::Payload,
 ) -> mlua::Result<()> {
-    let data = super::convert::from_payload(lua, data)?;
-    // SAFETY: as in `push_event`, with `[data]` on the protected stack; the
-    // table's fields are set with C-string keys (no metamethods).
-    unsafe {
-        lua.exec_raw::<()>(data, |own| {
-            ffi::lua_pushstring(own, c"remote_event".as_ptr());
-            fill_remote(own, sender, name, 1);
-            ffi::lua_xmove(own, state, 2);
-            ffi::lua_settop(own, 0);
-        })
-    }
-}
-
-/// Pushes a fresh `{sender, type, data}` table, `data` being at `data_index`.
-///
-/// # Safety
-/// Inside a protected call, with two free slots.
-unsafe fn fill_remote(own: *mut ffi::lua_State, sender: Pid, name: &[u8], data_index: c_int) {
-    // SAFETY: per the function's contract.
-    unsafe {
-        ffi::lua_createtable(own, 0, 3);
-        ffi::lua_pushinteger(own, ffi::lua_Integer::from(sender));
-        ffi::lua_setfield(own, -2, c"sender".as_ptr());
-        ffi::lua_pushlstring(own, name.as_ptr().cast(), name.len());
-        ffi::lua_setfield(own, -2, c"type".as_ptr());
-        ffi::lua_pushvalue(own, data_index);
-        ffi::lua_setfield(own, -2, c"data".as_ptr());
-    }
+    let params = super::convert::remote_params(lua, sender, name, data)?;
+    push_event(lua, state, b"remote_event", params)
 }
 
 /// The program received the table at `params` from the emulator: updates
@@ -266,17 +240,7 @@ fn remote_params(
     name: &[u8],
     data: &crate::core::value::Payload,
 ) -> mlua::Result<Table> {
-    let data = super::convert::from_payload(lua, data)?;
-    // SAFETY: runs in mlua's protected call with `data` at index 1; sets
-    // three fields of a fresh table with C-string keys (no metamethods) and
-    // leaves only that table. The closure borrows `name` and owns nothing
-    // to drop, so an allocation error unwinding to the protection is sound.
-    unsafe {
-        lua.exec_raw::<Table>(data, |state| {
-            fill_remote(state, sender, name, 1);
-            ffi::lua_replace(state, 1);
-        })
-    }
+    super::convert::remote_params(lua, sender, name, data)
 }
 
 /// Runs signal `signal`'s handler or default action on this computer.

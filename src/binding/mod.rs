@@ -8,6 +8,7 @@
 mod convert;
 mod delivery;
 mod fast;
+mod services;
 mod state;
 mod syscalls;
 
@@ -67,6 +68,7 @@ pub fn install(
     natives.set("yield", co_yield)?;
     natives.set("create", co_create)?;
     natives.set("wrap", co_wrap)?;
+    services::add_natives(lua, &natives)?;
     let (syscall, run_handler, show_error): (Table, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=phoenix-events")

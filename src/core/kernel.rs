@@ -132,6 +132,7 @@ struct Table {
     next_incarnation: u32,
     closing: bool,
     timers: Option<TimerService<TimerKey>>,
+    services: registry::Services,
 }
 
 impl Table {
@@ -166,6 +167,7 @@ impl Kernel {
                 next_incarnation: 0,
                 closing: false,
                 timers: None,
+                services: registry::Services::default(),
             }),
             gate: Condvar::new(),
             users,
@@ -190,6 +192,7 @@ impl Kernel {
                 process.mailbox.alive.store(false, Ordering::Release);
             }
             table.processes.clear();
+            table.services.clear();
             table.timers.take()
         };
         self.gate.notify_all();
@@ -234,6 +237,7 @@ impl Kernel {
                 incarnation: old.incarnation,
             };
             table.disarm_all(old_ticket, &old);
+            table.services.release(old_ticket);
         }
         ticket
     }
@@ -246,6 +250,7 @@ impl Kernel {
                 process.mailbox.alive.store(false, Ordering::Release);
                 table.disarm_all(ticket, &process);
             }
+            table.services.release(ticket);
         }
     }
 
@@ -575,5 +580,6 @@ impl Process {
     }
 }
 
+pub mod registry;
 #[cfg(test)]
 mod tests;

@@ -179,7 +179,7 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::value::{Payload, Value};
+    use crate::core::value::Payload;
 
     fn local(n: u64) -> Item {
         Item::Local {
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn payload_bytes_are_bounded() {
         let mut q = EventQueue::default();
-        let big = Payload::scalar(Value::String(vec![0; 900_000].into()));
+        let big = Payload::text(&[0; 900_000]);
         let remote = || Item::Remote {
             sender: 1,
             name: b"x"[..].into(),

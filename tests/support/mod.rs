@@ -35,7 +35,13 @@ pub fn plugin_path() -> PathBuf {
     // `cargo test` does not rebuild a cdylib-only package: never test a
     // plugin older than its sources.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for source in ["src", "include", "lua/prelude.lua", "build.rs"] {
+    for source in [
+        "src",
+        "include",
+        "lua/prelude.lua",
+        "lua/system",
+        "build.rs",
+    ] {
         if let Some(newer) = newer_than(&root.join(source), built) {
             panic!(
                 "{} is older than {}: {BUILD_FIRST}",
