@@ -11,6 +11,8 @@
 -- Payloads are numbers, so both paths copy the same data.
 
 local send, pull, transmit = syscall.sendEvent, os.pullEventRaw, benchmodem.transmit
+-- The baseline's name in the summary (ci/bench-real: a real modem).
+local MODEM = BENCH_MODEM_NAME or "modem stand-in (host provider)"
 local me = os.getComputerID()
 local PING, PONG, FLOOD, COUNT = 1, 2, 3, 4
 
@@ -109,7 +111,7 @@ bench.run(function()
     })
     bench.report("ping-pong round trip between computers", "us",
         r["sendEvent ping-pong"] / 1e3, r["modem stand-in ping-pong"] / 1e3,
-        "modem stand-in (host provider)")
+        MODEM)
     print("one-way flood from 0 to 1")
     refused = 0
     r = bench.compare({
@@ -119,6 +121,6 @@ bench.run(function()
     print(("  sendEvent refused (queue full) %d times; each retried after one yield"):format(refused))
     bench.report("one-way flood between computers", "events/s",
         1e9 / r["sendEvent flood (retry on false)"], 1e9 / r["modem stand-in flood"],
-        "modem stand-in (host provider)")
+        MODEM)
     send(1, "stop", 0)
 end)
