@@ -82,6 +82,17 @@ fn kill_enforces_users_from_the_host_config() {
 }
 
 #[test]
+fn signal_numbers_are_integers_from_0_to_2_pow_31_minus_1_and_0_sends_nothing() {
+    let users = r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#;
+    run_lua(
+        "signals_numbers.lua",
+        &[0, 1, 2],
+        &[(0, 40), (1, 1)],
+        Some(users),
+    );
+}
+
+#[test]
 fn without_a_config_every_computer_runs_as_user() {
     let host = scenario("no-config", &[(5, "print('user=' .. syscall.getuser())")]);
     assert!(host

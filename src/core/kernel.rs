@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::queue::{EventQueue, Full, Item, TimerId, ALARM_BIT};
-use super::signals::{SIGCONT, SIGKILL};
+use super::signals::{CHECK_ONLY, SIGCONT, SIGKILL};
 use super::timers::TimerService;
 use super::users::{may_signal, UserTable};
 use super::value::Payload;
@@ -59,6 +59,8 @@ pub enum Kill {
     Queued,
     /// The caller signalled itself: its handler must run before `kill` returns.
     ToSelf,
+    /// Signal 0: the target exists and may be signalled; nothing was sent.
+    Checked,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,6 +223,9 @@ impl Kernel {
             .ok_or(KillError::NoSuchProcess)?;
         if !may_signal(self.users.user_of(sender.pid), self.users.user_of(target)) {
             return Err(KillError::PermissionDenied);
+        }
+        if signal == CHECK_ONLY {
+            return Ok(Kill::Checked);
         }
         if signal == SIGKILL {
             process.stopped = false;

@@ -259,3 +259,19 @@ fn shutdown_releases_stopped_processes_and_joins_the_timer_thread() {
     waiter.join().unwrap();
     assert!(!kernel.is_current(t));
 }
+
+#[test]
+fn signal_0_checks_existence_and_permission_and_sends_nothing() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    boot(&kernel, 3);
+    assert_eq!(kernel.kill(a1, 42, 0), Err(KillError::NoSuchProcess));
+    assert_eq!(kernel.kill(a1, 3, 0), Err(KillError::PermissionDenied));
+    assert_eq!(kernel.kill(a1, 2, 0), Ok(Kill::Checked));
+    assert_eq!(kernel.kill(a1, 1, 0), Ok(Kill::Checked), "to itself too");
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 0);
+    assert_eq!(drain(&kernel, a2), vec![]);
+    assert_eq!(drain(&kernel, a1), vec![]);
+    kernel.shutdown();
+}
