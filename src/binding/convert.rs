@@ -48,8 +48,11 @@ const ROOT_NAME: &str = "params";
 /// The walk reads the tables with the raw API (`lua_next`) inside one
 /// protected call: going through mlua would create a handle for every key
 /// and value.
-pub fn to_payload(lua: &Lua, value: &LuaValue) -> Result<Payload, SendError> {
-    let mut walk = ToPayload::default();
+pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Payload, SendError> {
+    let mut walk = ToPayload {
+        builder: PayloadBuilder::with_limit(max_bytes),
+        ..ToPayload::default()
+    };
     // SAFETY: `exec_raw` runs the closure inside a protected call on a state
     // of this computer, on its thread, with `value` pushed at index 1. The
     // closure borrows `walk` and owns nothing, so if Lua raises (out of

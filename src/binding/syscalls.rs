@@ -144,12 +144,12 @@ fn send_event(
     lua: &Lua,
     (pid, name, params): (f64, mlua::LuaString, Value),
 ) -> mlua::Result<(Option<bool>, Option<String>)> {
-    let payload = match to_payload(lua, &params) {
+    let (kernel, ticket) = ids(lua)?;
+    let payload = match to_payload(lua, &params, kernel.limits().payload) {
         Ok(payload) => payload,
         Err(SendError::TooLarge) => return Ok((Some(false), None)),
         Err(error) => return Ok((None, Some(error.message()))),
     };
-    let (kernel, ticket) = ids(lua)?;
     let name: Box<[u8]> = name.as_bytes().as_ref().into();
     let sent = to_pid(pid).is_some_and(|pid| kernel.send(ticket.pid, pid, name, payload));
     Ok((Some(sent), None))

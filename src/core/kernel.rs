@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use super::limits::Limits;
 use super::queue::{EventQueue, Full, Item, TimerId, ALARM_BIT};
 use super::signals::{CHECK_ONLY, SIGCONT, SIGKILL};
 use super::timers::TimerService;
@@ -17,8 +18,6 @@ use super::users::{may_signal, UserTable};
 use super::value::Payload;
 use super::{Pid, Ticket};
 
-/// Timers and alarms one process may have pending at once.
-pub const MAX_PENDING_TIMERS: usize = 4096;
 /// How often a stopped process re-checks that its computer is still on
 /// (the emulator can switch it off without telling the plugin).
 const GATE_POLL: Duration = Duration::from_millis(20);
@@ -106,11 +105,17 @@ pub struct Kernel {
     table: Mutex<Table>,
     gate: Condvar,
     users: UserTable,
+    limits: Limits,
 }
 
 impl Kernel {
-    /// Creates the kernel and starts its timer thread.
+    /// Creates the kernel with the default limits and starts its timer thread.
     pub fn start(users: UserTable) -> Arc<Kernel> {
+        Kernel::start_with_limits(users, Limits::default())
+    }
+
+    /// Creates the kernel and starts its timer thread.
+    pub fn start_with_limits(users: UserTable, limits: Limits) -> Arc<Kernel> {
         let kernel = Arc::new(Kernel {
             table: Mutex::new(Table {
                 processes: HashMap::new(),
@@ -120,6 +125,7 @@ impl Kernel {
             }),
             gate: Condvar::new(),
             users,
+            limits,
         });
         let weak: Weak<Kernel> = Arc::downgrade(&kernel);
         let timers = TimerService::start("phoenix-timers", move |key: TimerKey| {
@@ -148,6 +154,10 @@ impl Kernel {
         self.users.user_of(pid)
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Starts a new incarnation of process `pid` (a computer booted).
     /// Whatever an older incarnation left behind is discarded.
     pub fn spawn(&self, pid: Pid, port: Box<dyn ComputerPort>) -> Ticket {
@@ -160,7 +170,7 @@ impl Kernel {
         let process = Process {
             incarnation: ticket.incarnation,
             port,
-            queue: EventQueue::default(),
+            queue: EventQueue::new(self.limits),
             timers: HashSet::new(),
             next_timer: 1,
             next_alarm: 1,
@@ -315,7 +325,7 @@ impl Kernel {
             .get_mut(&ticket.pid)
             .filter(|p| p.incarnation == ticket.incarnation)
             .ok_or(TooManyTimers)?;
-        if process.timers.len() >= MAX_PENDING_TIMERS {
+        if process.timers.len() >= self.limits.timers {
             return Err(TooManyTimers);
         }
         let id = process.allocate_timer_id(alarm);

@@ -4,6 +4,10 @@
 //! table reachable twice stays one table and cycles stay cycles. Strings are
 //! bytes; integers and floats are kept apart.
 
+#[cfg(doc)]
+use super::limits::Limits;
+use super::limits::PAYLOAD;
+
 /// Index of a table node inside its [`Payload`].
 pub type TableId = u32;
 
@@ -17,8 +21,6 @@ pub enum Value {
     Table(TableId),
 }
 
-/// The most bytes one payload may take (strings plus a fixed cost per value).
-pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// What every value and table costs on top of its string bytes.
 const VALUE_COST: usize = 16;
 const TABLE_COST: usize = 32;
@@ -30,7 +32,7 @@ pub struct Payload {
     bytes: usize,
 }
 
-/// The payload would exceed [`MAX_PAYLOAD_BYTES`].
+/// The payload would exceed its size limit ([`Limits::payload`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
@@ -60,22 +62,39 @@ impl Payload {
         &self.tables[id as usize]
     }
 
-    /// The accounted size, compared against [`MAX_PAYLOAD_BYTES`].
+    /// The accounted size, compared against [`Limits::payload`].
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 }
 
 /// Builds a payload table by table, enforcing the size limit as it grows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PayloadBuilder {
     tables: Vec<Vec<(Value, Value)>>,
     bytes: usize,
+    limit: usize,
+}
+
+impl Default for PayloadBuilder {
+    /// A builder with the default size limit.
+    fn default() -> Self {
+        PayloadBuilder::with_limit(PAYLOAD.default)
+    }
 }
 
 impl PayloadBuilder {
     pub fn new() -> PayloadBuilder {
         PayloadBuilder::default()
+    }
+
+    /// A builder refusing payloads of more than `limit` accounted bytes.
+    pub fn with_limit(limit: usize) -> PayloadBuilder {
+        PayloadBuilder {
+            tables: Vec::new(),
+            bytes: 0,
+            limit,
+        }
     }
 
     pub fn new_table(&mut self) -> Result<TableId, TooLarge> {
@@ -102,7 +121,7 @@ impl PayloadBuilder {
 
     fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
         self.bytes += bytes;
-        if self.bytes > MAX_PAYLOAD_BYTES {
+        if self.bytes > self.limit {
             Err(TooLarge)
         } else {
             Ok(())
@@ -146,7 +165,7 @@ mod tests {
     fn size_limit_is_enforced_while_building() {
         let mut b = PayloadBuilder::new();
         let t = b.new_table().unwrap();
-        let big = vec![b'x'; MAX_PAYLOAD_BYTES / 2].into_boxed_slice();
+        let big = vec![b'x'; PAYLOAD.default / 2].into_boxed_slice();
         b.insert(t, Value::Integer(1), Value::String(big.clone()))
             .unwrap();
         assert_eq!(
@@ -157,11 +176,26 @@ mod tests {
 
     #[test]
     fn a_scalar_root_is_charged_too() {
-        let big = vec![b'x'; MAX_PAYLOAD_BYTES].into_boxed_slice();
+        let big = vec![b'x'; PAYLOAD.default].into_boxed_slice();
         assert_eq!(
             PayloadBuilder::new().finish(Value::String(big)),
             Err(TooLarge)
         );
+    }
+
+    #[test]
+    fn a_smaller_limit_applies() {
+        let mut b = PayloadBuilder::with_limit(100);
+        let t = b.new_table().unwrap();
+        let fits = vec![b'x'; 100 - TABLE_COST - 2 * VALUE_COST - VALUE_COST].into_boxed_slice();
+        b.insert(t, Value::Integer(1), Value::String(fits)).unwrap();
+        assert_eq!(b.finish(Value::Table(t)).map(|p| p.bytes()), Ok(100));
+        let mut b = PayloadBuilder::with_limit(100);
+        let t = b.new_table().unwrap();
+        let too_big = vec![b'x'; 100 - TABLE_COST - 2 * VALUE_COST].into_boxed_slice();
+        b.insert(t, Value::Integer(1), Value::String(too_big))
+            .unwrap();
+        assert_eq!(b.finish(Value::Table(t)), Err(TooLarge));
     }
 
     #[test]

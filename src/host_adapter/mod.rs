@@ -22,8 +22,8 @@ use std::sync::{Arc, RwLock};
 use mlua::{ffi, Lua};
 
 use crate::binding;
+use crate::core::config::Config;
 use crate::core::kernel::{ComputerPort, Kernel};
-use crate::core::users::UserTable;
 use crate::core::Ticket;
 
 /// The running kernel, between `plugin_init` and `plugin_deinit`.
@@ -175,14 +175,15 @@ unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
         let base = unsafe { CStr::from_ptr(base_path) }
             .to_string_lossy()
             .into_owned();
-        let (users, warning) = UserTable::load(&Path::new(&base).join("config"));
-        if let Some(warning) = warning {
+        let (config, warnings) = Config::load(&Path::new(&base).join("config"));
+        for warning in warnings {
             eprintln!("{warning}");
         }
+        let kernel = Kernel::start_with_limits(config.users, config.limits);
         let previous = KERNEL
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .replace(Kernel::start(users));
+            .replace(kernel);
         if let Some(previous) = previous {
             previous.shutdown();
         }

@@ -120,7 +120,7 @@ fn send_reports_whether_the_event_was_queued() {
     let (b3, c3) = boot(&kernel, 3);
     let is_named = |item: Option<Item>, expected: &[u8]| matches!(item, Some(Item::Remote { sender: 1, ref name, .. }) if **name == *expected);
     assert!(!kernel.send(1, 9, name("x"), text("a")), "no such process");
-    for i in 0..crate::core::queue::MAX_QUEUED_EVENTS {
+    for i in 0..kernel.limits().queue {
         assert!(
             kernel.send(1, 3, name(&format!("e{i}")), text("a")),
             "event {i}"
@@ -234,7 +234,7 @@ fn allocation_wraps_and_skips_pending_ids() {
 fn timers_are_bounded_per_process() {
     let kernel = Kernel::start(users());
     let (t, _) = boot(&kernel, 1);
-    for _ in 0..MAX_PENDING_TIMERS {
+    for _ in 0..4096 {
         kernel
             .start_timer(t, Duration::from_secs(3600), false)
             .unwrap();
@@ -273,5 +273,30 @@ fn signal_0_checks_existence_and_permission_and_sends_nothing() {
     assert_eq!(c2.notified.load(Ordering::SeqCst), 0);
     assert_eq!(drain(&kernel, a2), vec![]);
     assert_eq!(drain(&kernel, a1), vec![]);
+    kernel.shutdown();
+}
+
+#[test]
+fn configured_limits_bound_queues_and_timers() {
+    let limits = Limits {
+        queue: 4,
+        payload: 100,
+        timers: 3,
+    };
+    let kernel = Kernel::start_with_limits(users(), limits);
+    let (t, _) = boot(&kernel, 1);
+    for _ in 0..3 {
+        kernel
+            .start_timer(t, Duration::from_secs(3600), true)
+            .unwrap();
+    }
+    assert_eq!(
+        kernel.start_timer(t, Duration::from_secs(3600), false),
+        Err(TooManyTimers)
+    );
+    for i in 0..4 {
+        assert!(kernel.send(2, 1, name(&format!("e{i}")), text("a")));
+    }
+    assert!(!kernel.send(2, 1, name("over"), text("a")));
     kernel.shutdown();
 }
