@@ -11,5 +11,13 @@
 
 pub mod core;
 
+// The unit tests run Lua (src/fuzzing); the host crate links one into the
+// test binary (the plugin itself uses the emulator's).
+#[cfg(test)]
+extern crate craftos_host;
+
 mod binding;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod host_adapter;

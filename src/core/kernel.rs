@@ -389,6 +389,12 @@ impl Kernel {
         }
     }
 
+    /// Fires timer `id` now, as the timer thread would (for the model checks).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn expire_timer_now(&self, ticket: Ticket, id: TimerId) {
+        self.timer_expired((ticket, id));
+    }
+
     fn timer_expired(&self, (ticket, id): TimerKey) {
         let mut table = self.lock();
         if let Some(process) = table.current(ticket) {
