@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -20,6 +22,10 @@ enum Command<K> {
 pub struct TimerService<K: Send + 'static> {
     commands: Sender<Command<K>>,
     thread: Option<JoinHandle<()>>,
+    /// Set when stopping: the thread returns without working through the
+    /// commands still queued (thousands of disarms when many computers
+    /// with many timers went off just before the plugin unloads).
+    stopping: Arc<AtomicBool>,
 }
 
 impl<K> TimerService<K>
@@ -29,13 +35,16 @@ where
     /// Starts the thread; `on_expiry` runs on it for every timer that fires.
     pub fn start(name: &str, on_expiry: impl FnMut(K) + Send + 'static) -> TimerService<K> {
         let (commands, inbox) = unbounded();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop_seen = stopping.clone();
         let thread = thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || run(inbox, on_expiry))
+            .spawn(move || run(inbox, &stop_seen, on_expiry))
             .expect("cannot start the timer thread");
         TimerService {
             commands,
             thread: Some(thread),
+            stopping,
         }
     }
 
@@ -53,6 +62,7 @@ where
 
 impl<K: Send + 'static> Drop for TimerService<K> {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let _ = self.commands.send(Command::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -60,10 +70,14 @@ impl<K: Send + 'static> Drop for TimerService<K> {
     }
 }
 
-fn run<K: Copy + Eq + Hash + Ord>(inbox: Receiver<Command<K>>, mut on_expiry: impl FnMut(K)) {
+fn run<K: Copy + Eq + Hash + Ord>(
+    inbox: Receiver<Command<K>>,
+    stopping: &AtomicBool,
+    mut on_expiry: impl FnMut(K),
+) {
     let mut by_deadline: BTreeMap<(Instant, K), ()> = BTreeMap::new();
     let mut deadline_of: HashMap<K, Instant> = HashMap::new();
-    loop {
+    while !stopping.load(Ordering::Relaxed) {
         let command = match by_deadline.keys().next() {
             None => inbox.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(&(deadline, _)) => inbox.recv_deadline(deadline),
