@@ -92,18 +92,18 @@ local function kill_someone()
     if pcall(syscall.kill, pid, sig) then log("K %d %.0f", sig, now()) end
 end
 
-local function start_timer()
-    local ok, id = pcall(syscall.timer, math.random() * 0.3)
+local function start_timer(seconds)
+    local ok, id = pcall(syscall.timer, seconds)
     if ok then
         if pending[id] then fail("timer id %d issued twice", id) end
         pending[id], pending_count = true, pending_count + 1
         cancelled[id] = nil
+        return id
     end
 end
 
-local function cancel_one()
-    local id = next(pending)
-    if id then
+local function cancel(id)
+    if id and pending[id] then
         syscall.cancel(id)
         pending[id], pending_count = nil, pending_count - 1
         cancelled[id] = true
@@ -124,13 +124,17 @@ local function storm_step()
     local r = math.random(1000)
     if r <= 500 then send_some()
     elseif r <= 600 then kill_someone()
-    elseif r <= 700 then start_timer()
-    elseif r <= 770 then cancel_one()
+    elseif r <= 700 then start_timer(math.random() * 0.3)
+    elseif r <= 770 then cancel(next(pending))
     elseif r <= 800 then toggle_handler()
     elseif r <= 803 then os.reboot()
     elseif r <= 810 then
-        local stop = os.clock() + 0.005 -- busy: events pile up and are handed over in a batch
+        -- Busy: events pile up and are handed over in a batch; a timer
+        -- expires meanwhile and is usually cancelled while its event waits.
+        local id = start_timer(0)
+        local stop = os.clock() + 0.005
         while os.clock() < stop do end
+        if math.random(4) > 1 then cancel(id) end
     elseif r <= 850 then
         if pcall(syscall.queueEvent, "self", { n = self_sent + 1 }) then self_sent = self_sent + 1 end
     end
