@@ -309,6 +309,11 @@ fn stop_signals_hold_every_event_until_sigcont() {
 }
 
 #[test]
+fn a_stop_holds_back_the_events_that_were_already_waiting() {
+    run_each("signals_stop_first.lua", &[(0, 2), (1, 3)], None);
+}
+
+#[test]
 fn sigttin_and_sigttou_stop_too_and_sigcont_then_runs_its_handler() {
     let target = |signal: i32| {
         format!(

@@ -363,9 +363,8 @@ impl Kernel {
         let mut table = self.lock();
         if let Some(process) = table.current(ticket) {
             process.stopped = true;
-            if process.queue.push(Item::Gate).is_ok() {
-                process.port.notify(ticket);
-            }
+            process.queue.push_gate_first();
+            process.port.notify(ticket);
         }
     }
 

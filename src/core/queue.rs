@@ -95,6 +95,12 @@ impl EventQueue {
         self.items.push_back(Item::Timer(id));
     }
 
+    /// A stop gate goes ahead of everything waiting (a stopped process
+    /// receives nothing more, whenever it was queued) and is never refused.
+    pub fn push_gate_first(&mut self) {
+        self.items.push_front(Item::Gate);
+    }
+
     /// Takes the next item for delivery. A data event stays counted against
     /// the limit until [`EventQueue::acknowledge`] says it was received.
     pub fn pop(&mut self) -> Option<Item> {

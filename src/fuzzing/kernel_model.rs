@@ -396,12 +396,12 @@ impl Model {
     }
 
     fn stop_or_power_off(&mut self, ticket: Ticket, c: &mut Choices) {
-        let limits = self.limits;
         match c.byte() % 3 {
             0 => {
                 self.kernel.stop(ticket);
                 if let Some(p) = self.current(ticket) {
-                    p.push(Item::Gate, &limits);
+                    p.queue.push_front(Item::Gate); // never refused
+                    p.notified += 1;
                 }
             }
             1 => {

@@ -300,3 +300,15 @@ fn configured_limits_bound_queues_and_timers() {
     assert!(!kernel.send(2, 1, name("over"), text("a")));
     kernel.shutdown();
 }
+
+#[test]
+fn a_stop_takes_effect_ahead_of_what_already_waits() {
+    let kernel = Kernel::start(users());
+    let (t, computer) = boot(&kernel, 1);
+    kernel.send(2, 1, name("before"), text("a"));
+    kernel.stop(t);
+    assert_eq!(computer.notified.load(Ordering::SeqCst), 2);
+    assert_eq!(kernel.pop(t), Some(Item::Gate), "the gate comes first");
+    assert!(matches!(kernel.pop(t), Some(Item::Remote { .. })));
+    kernel.shutdown();
+}
