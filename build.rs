@@ -11,4 +11,17 @@ fn main() {
         .warnings(true)
         .extra_warnings(true)
         .compile("phoenix_shim");
+    export_lua_from_test_executables();
+}
+
+/// The integration tests load the plugin into the embedded host
+/// (craftos-host, which links its own Lua 5.2 whole): their executables must
+/// export the Lua API to the plugin, as the emulator does. Only the tests:
+/// the plugin itself never links Lua.
+fn export_lua_from_test_executables() {
+    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("linux") => println!("cargo:rustc-link-arg-tests=-rdynamic"),
+        Ok("macos") => println!("cargo:rustc-link-arg-tests=-Wl,-export_dynamic"),
+        _ => {} // Windows: the Lua API is lua52.dll's (see host/build.rs)
+    }
 }

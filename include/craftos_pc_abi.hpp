@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 extern "C" {
@@ -23,10 +24,14 @@ constexpr unsigned kPluginAbiVersion = 12;
 // The structure version the host reports; a plugin may require at most this.
 constexpr unsigned kHostStructureVersion = 0;
 
-// `path_t` as seen through the plugin interface on Linux and macOS.
-// (The emulator passes a std::filesystem::path to plugin_init, whose first
-// member is this string on libstdc++; it returns plain strings elsewhere.)
+// `path_t` as seen through the plugin interface: the native string of the
+// emulator's std::filesystem::path (what getBasePath()/getROMPath() return by
+// value). plugin_init's second parameter is the std::filesystem::path itself.
+#ifdef _WIN32
+using path_t = std::wstring;
+#else
 using path_t = std::string;
+#endif
 
 // The emulator's computer object. Only these leading fields are stable
 // (since ABI 10.0); everything after them is opaque and host-owned.
@@ -34,6 +39,17 @@ struct Computer {
     int id;           // the computer's ID
     int running;      // 0 off, 1 on, 2 rebooting
     lua_State *L;     // the computer's main Lua state (valid while running)
+};
+
+// An in-memory, read-only file tree for addVirtualMount (the emulator's
+// `FileEntry`, api/FileEntry.hpp of v2.8.3): a file (`data`) or a directory
+// (`dir`, name -> entry). The emulator keeps a pointer to the mounted tree,
+// so it must outlive every computer it is mounted on.
+struct FileEntry {
+    bool isDir = true;
+    bool error = false;  // set by the emulator on a failed lookup
+    std::string data;
+    std::map<std::string, FileEntry> dir;
 };
 
 // Called on the computer's thread: pushes the event's parameters onto the
@@ -66,7 +82,7 @@ struct PluginFunctions {
     opaque_fn registerPeripheral;                     // void (*)(const std::string&, const peripheral_init&)
     opaque_fn registerSDLEvent;                       // void (*)(SDL_EventType, const sdl_event_handler&, void*)
     opaque_fn addMount;                               // bool (*)(Computer*, const path_t&, const char*, bool)
-    opaque_fn addVirtualMount;                        // bool (*)(Computer*, const FileEntry&, const char*)
+    bool (*addVirtualMount)(Computer *comp, const FileEntry &tree, const char *path);  // false: not mounted
     Computer *(*startComputer)(int id);
     void (*queueEvent)(Computer *comp, const event_provider &provider, void *userdata);
     opaque_fn queueTask;                              // void* (*)(const std::function<void*(void*)>&, void*, bool)

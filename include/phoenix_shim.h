@@ -42,4 +42,12 @@ bool phoenix_queue_provider(ccpc::Computer *computer, std::uint64_t token) noexc
 // `*target = std::string(data, length)`, for Rust.
 void phoenix_string_assign(std::string *target, const char *data, std::size_t length) noexcept;
 
+// Library modules for every computer (see shim.cpp): adds file `name` to
+// the module tree (false if out of memory); mounts the tree read-only at
+// `at` on `computer` (1 mounted, 0 refused by the emulator — e.g. already
+// mounted before a reboot —, -1 no tree or an error); frees the tree.
+bool phoenix_modules_add(const char *name, const char *data, std::size_t length) noexcept;
+int phoenix_modules_mount(ccpc::Computer *computer, const char *at) noexcept;
+void phoenix_modules_free() noexcept;
+
 }  // extern "C"

@@ -205,4 +205,18 @@ function syscall.cancel(...)
     native.cancel(id)
 end
 
+-- The service registry (Phoenix's register/lookup).
+
+function syscall.register(...)
+    local count, name = select("#", ...), ...
+    expect("register", 1, "string", count, name)
+    return native.register(name)
+end
+
+function syscall.lookup(...)
+    local count, name = select("#", ...), ...
+    expect("lookup", 1, "string", count, name)
+    return native.lookup(name)
+end
+
 return syscall, run_handler, show_error

@@ -2,12 +2,14 @@
 //! binary, so no other test's host is running beside it.
 mod support;
 
+use craftos_host::{live_thread_names, wait_for_thread_names};
 use support::*;
 
-fn plugin_threads() -> Vec<String> {
-    craftos_host::live_thread_names()
-        .into_iter()
+fn plugin_threads(names: &[String]) -> Vec<String> {
+    names
+        .iter()
         .filter(|name| name.starts_with("phoenix"))
+        .cloned()
         .collect()
 }
 
@@ -16,10 +18,14 @@ fn deinit_leaves_no_plugin_thread_running() {
     let host = TestHost::new("deinit", None);
     host.start(0, "syscall.timer(3600) syscall.alarm(12) print('armed')");
     assert!(host.host().wait_for_line(0, "armed", 10 * SECOND).is_some());
-    assert!(
-        !plugin_threads().is_empty(),
-        "the timer thread should be running while the plugin is loaded"
-    );
+    // A thread names itself once it runs: wait until the timer thread has.
+    if let Err(names) =
+        wait_for_thread_names(30 * SECOND, |names| !plugin_threads(names).is_empty())
+    {
+        panic!("no plugin thread while the plugin is loaded: {names:?}");
+    }
     host.shutdown();
-    assert_eq!(plugin_threads(), Vec::<String>::new());
+    // plugin_deinit has returned: its threads must have ended (joined), not
+    // merely been told to stop.
+    assert_eq!(plugin_threads(&live_thread_names()), Vec::<String>::new());
 }

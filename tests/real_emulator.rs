@@ -54,11 +54,39 @@ fn run_real_reporting(file: &str, computers: &[i32], reporters: &[i32]) {
 }
 
 fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&str>) {
-    let Some((binary, rom)) = emulator() else {
+    let script = lua_test_source(file);
+    let label = file.trim_end_matches(".lua");
+    let finished = |text: &str| {
+        reporters
+            .iter()
+            .all(|&id| reporter_lines(text, id).contains(&"done"))
+    };
+    let Some((stdout, stderr)) = run_in_emulator(label, &script, computers, users, finished) else {
         eprintln!("{file}: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)");
         return;
     };
-    let data = data_dir(&format!("real-{}", file.trim_end_matches(".lua")));
+    for &id in reporters {
+        let lines = reporter_lines(&stdout, id);
+        let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
+        assert!(
+            lines.contains(&"done") && failed.is_empty(),
+            "{file}, computer {id}: failed {failed:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+        );
+    }
+}
+
+/// Runs `program` (after check.lua and the prelude) on `computers` of the
+/// real emulator until `finished(stdout)` or 60 s; returns its stdout and
+/// stderr, or None when no emulator is named.
+fn run_in_emulator(
+    label: &str,
+    program: &str,
+    computers: &[i32],
+    users: Option<&str>,
+    finished: impl Fn(&str) -> bool,
+) -> Option<(String, String)> {
+    let (binary, rom) = emulator()?;
+    let data = data_dir(&format!("real-{label}"));
     if let Some(users) = users {
         std::fs::write(data.join("config/phoenix-events.json"), users).unwrap();
     }
@@ -70,7 +98,7 @@ fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&
     let script = [
         lua_test_source("lib/check.lua"),
         PRELUDE.replace("__OTHERS__", &format!("{{{}}}", others.join(","))),
-        lua_test_source(file),
+        program.to_owned(),
     ]
     .join("\n");
     let script_path = data.join("test.lua");
@@ -90,8 +118,8 @@ fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&
         .spawn()
         .expect("start the emulator");
     // Computers stay on after their checks (other computers may still need
-    // them): read the output as it comes, and stop the emulator once every
-    // reporter is done. It ignores SIGTERM at a prompt, hence kill.
+    // them): read the output as it comes, and stop the emulator once the
+    // run is finished. It ignores SIGTERM at a prompt, hence kill.
     let stdout = Arc::new(Mutex::new(String::new()));
     let reader = {
         let stdout = stdout.clone();
@@ -106,29 +134,16 @@ fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&
             }
         })
     };
-    let all_done = || {
-        let text = stdout.lock().unwrap().replace('\r', "");
-        reporters
-            .iter()
-            .all(|&id| reporter_lines(&text, id).contains(&"done"))
-    };
+    let done = || finished(&stdout.lock().unwrap().replace('\r', ""));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !all_done() && child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+    while !done() && child.try_wait().unwrap().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
     reader.join().unwrap();
     let stdout = stdout.lock().unwrap().replace('\r', "");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    for &id in reporters {
-        let lines = reporter_lines(&stdout, id);
-        let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
-        assert!(
-            lines.contains(&"done") && failed.is_empty(),
-            "{file}, computer {id}: failed {failed:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-        );
-    }
+    Some((stdout, String::from_utf8_lossy(&output.stderr).into_owned()))
 }
 
 #[test]
@@ -165,4 +180,111 @@ fn default_actions_in_the_real_emulator() {
 #[test]
 fn hostile_programs_in_the_real_emulator() {
     run_real("hostile.lua", &[0, 1], None);
+}
+
+#[test]
+fn service_registry_in_the_real_emulator() {
+    run_real("ipc_registry.lua", &[0, 1], None);
+}
+
+#[test]
+fn system_ipc_library_in_the_real_emulator() {
+    run_real("ipc_library.lua", &[0, 1], None);
+}
+
+#[test]
+fn system_ipc_sockets_in_the_real_emulator() {
+    run_real("ipc_socket.lua", &[0, 1, 2], None);
+}
+
+/// The lines computer `id` printed, even where a shell prompt of a computer
+/// whose program ended shares the line (headless output).
+fn lines_anywhere(stdout: &str, id: i32) -> Vec<&str> {
+    let prefix = format!("[{id}] ");
+    stdout
+        .lines()
+        .filter_map(|l| l.find(prefix.as_str()).map(|at| &l[at + prefix.len()..]))
+        .collect()
+}
+
+/// Runs `lua/examples/<file>` on `computers`; each computer of `expected`
+/// must print its lines (substrings), in order.
+fn run_real_example(file: &str, computers: &[i32], expected: &[(i32, &[&str])]) {
+    let program = std::fs::read_to_string(lua_dir().join("examples").join(file)).unwrap();
+    let in_order = |text: &str, id: i32, lines: &[&str]| {
+        let output = lines_anywhere(text, id);
+        let mut from = 0;
+        lines.iter().all(|line| {
+            let found = output[from..].iter().position(|l| l.contains(line));
+            found.map(|i| from += i + 1).is_some()
+        })
+    };
+    let finished = |text: &str| {
+        expected
+            .iter()
+            .all(|(id, lines)| in_order(text, *id, lines))
+    };
+    let label = file.trim_end_matches(".lua");
+    let Some((stdout, stderr)) = run_in_emulator(label, &program, computers, None, finished) else {
+        eprintln!("{file}: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)");
+        return;
+    };
+    for (id, lines) in expected {
+        assert!(
+            in_order(&stdout, *id, lines),
+            "{file}, computer {id}: expected {lines:?} in order\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn supervisor_example_in_the_real_emulator() {
+    run_real_example(
+        "ipc-supervisor.lua",
+        &[0, 1, 2],
+        &[(
+            0,
+            &[
+                "workers started",
+                "worker 1 died; restarting it",
+                "restarted worker 1",
+                "results: 1 4 9 16 25 36 (1 restart)",
+                "worker 1 stopped by SIGTERM",
+                "worker 2 ignored SIGTERM; sending SIGKILL",
+                "worker 2 stopped by SIGKILL",
+                "all workers stopped",
+            ],
+        )],
+    );
+}
+
+#[test]
+fn service_example_in_the_real_emulator() {
+    run_real_example(
+        "ipc-service.lua",
+        &[0, 1, 2],
+        &[
+            (0, &["serving calc", "served 4 requests; stopping"]),
+            (1, &["1 + 10 = 11", "1 * 7 = 7", "pow: no answer", "done"]),
+            (2, &["2 + 10 = 12", "2 * 7 = 14", "pow: no answer", "done"]),
+        ],
+    );
+}
+
+#[test]
+fn chat_example_in_the_real_emulator() {
+    run_real_example(
+        "ipc-chat.lua",
+        &[0, 1],
+        &[
+            (
+                0,
+                &["<1> hi 0, this is 1", "<1> fine, thanks", "closed (closed)"],
+            ),
+            (
+                1,
+                &["<0> hello from 0", "<0> how are you?", "closed (closed)"],
+            ),
+        ],
+    );
 }

@@ -10,7 +10,7 @@ fn timer_returns_unique_ids_and_queues_a_timer_event_at_expiry() {
 
 #[test]
 fn at_most_4096_timers_and_alarms_are_pending() {
-    run_lua_test("timers_limit.lua", &[0], &[0], 7);
+    run_lua_test("timers_limit.lua", &[0], &[0], 8);
 }
 
 #[test]

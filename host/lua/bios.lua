@@ -196,6 +196,197 @@ function textutils.serialize(value)
 end
 textutils.serialise = textutils.serialize
 
+-- fs and require ------------------------------------------------------------------
+-- A read-only file system made of what plugins mounted (addVirtualMount),
+-- with CraftOS's `fs` functions and a CraftOS-style `require` over it.
+
+local vfs = _HOST_VFS
+_HOST_VFS = nil
+
+local function checkString(fname, index, value)
+    if type(value) ~= "string" then
+        error(("bad argument #%d to '%s' (string expected, got %s)"):format(index, fname, type(value)), 3)
+    end
+end
+
+local function components(path)
+    local parts = {}
+    for part in path:gmatch("[^/\\]+") do
+        if part == ".." then
+            if #parts == 0 then error("/" .. path .. ": Invalid Path", 3) end
+            parts[#parts] = nil
+        elseif not part:match("^%.+$") then
+            parts[#parts + 1] = part
+        end
+    end
+    return parts
+end
+
+fs = {}
+
+function fs.combine(...)
+    local parts = {}
+    for i = 1, select("#", ...) do
+        local part = select(i, ...)
+        checkString("combine", i, part)
+        parts[#parts + 1] = part
+    end
+    return table.concat(components(table.concat(parts, "/")), "/")
+end
+
+function fs.getName(path)
+    checkString("getName", 1, path)
+    local parts = components(path)
+    return parts[#parts] or "root"
+end
+
+function fs.getDir(path)
+    checkString("getDir", 1, path)
+    local parts = components(path)
+    if #parts == 0 then return ".." end
+    parts[#parts] = nil
+    return table.concat(parts, "/")
+end
+
+function fs.exists(path)
+    checkString("exists", 1, path)
+    return #components(path) == 0 or vfs.stat(path) ~= nil
+end
+
+function fs.isDir(path)
+    checkString("isDir", 1, path)
+    return #components(path) == 0 or vfs.stat(path) == "dir"
+end
+
+function fs.isReadOnly(path)
+    checkString("isReadOnly", 1, path)
+    return true
+end
+
+function fs.list(path)
+    checkString("list", 1, path)
+    local names = vfs.list(path)
+    if names == nil then
+        if #components(path) == 0 then return {} end
+        error("/" .. fs.combine(path) .. ": Not a directory", 2)
+    end
+    return names
+end
+
+-- A read handle over `contents` (text: "r", binary: "rb").
+local function readHandle(contents, binary)
+    local position, closed = 1, false
+    local handle = {}
+    local function open(fname)
+        if closed then error("attempt to use a closed file", 3) end
+    end
+    function handle.readAll()
+        open("readAll")
+        local rest = contents:sub(position)
+        position = #contents + 1
+        return rest
+    end
+    function handle.readLine(withTrailing)
+        open("readLine")
+        if position > #contents then return nil end
+        local line, stop = contents:match("^([^\n]*)\n?()", position)
+        local text = withTrailing and contents:sub(position, stop - 1) or line
+        position = stop
+        return text
+    end
+    function handle.read(count)
+        open("read")
+        if count ~= nil and type(count) ~= "number" then
+            error("bad argument #1 to 'read' (number expected, got " .. type(count) .. ")", 2)
+        end
+        if position > #contents then return nil end
+        if count == nil and binary then
+            position = position + 1
+            return contents:byte(position - 1)
+        end
+        local text = contents:sub(position, position + (count or 1) - 1)
+        position = position + #text
+        return text
+    end
+    function handle.close()
+        open("close")
+        closed = true
+    end
+    return handle
+end
+
+function fs.open(path, mode)
+    checkString("open", 1, path)
+    checkString("open", 2, mode)
+    local full = "/" .. fs.combine(path)
+    if mode ~= "r" and mode ~= "rb" then
+        if mode:match("^[wa]b?$") then return nil, full .. ": Access denied" end
+        error("Unsupported mode", 2)
+    end
+    local kind, contents = vfs.stat(path)
+    if kind == "dir" then return nil, full .. ": No such file" end
+    if kind ~= "file" then return nil, full .. ": No such file" end
+    return readHandle(contents, mode == "rb")
+end
+
+-- `require` as CraftOS's shell gives every program: package.path searched
+-- through fs, package.preload first, results cached in package.loaded.
+local stdlibs = { "_G", "bit32", "coroutine", "math", "string", "table" }
+local loaded = {}
+for _, name in ipairs(stdlibs) do loaded[name] = _G[name] end
+package = {
+    loaded = loaded,
+    preload = {},
+    config = "/\n;\n?\n!\n-",
+    path = "?;?.lua;?/init.lua;/rom/modules/main/?;/rom/modules/main/?.lua;/rom/modules/main/?/init.lua",
+}
+loaded.package = package
+
+local function fromPath(name)
+    local fileName = name:gsub("%.", "/")
+    local tried = {}
+    for pattern in package.path:gmatch("[^;]+") do
+        local candidate = pattern:gsub("%?", fileName)
+        if fs.exists(candidate) and not fs.isDir(candidate) then
+            local handle = fs.open(candidate, "r")
+            local source = handle.readAll()
+            handle.close()
+            local fn, err = load(source, "@/" .. fs.combine(candidate), "t", _G)
+            if not fn then error(err, 0) end
+            return fn, candidate
+        end
+        tried[#tried + 1] = "  no file '" .. candidate .. "'"
+    end
+    return nil, table.concat(tried, "\n")
+end
+
+local loading = {}
+function require(name)
+    checkString("require", 1, name)
+    if loaded[name] == loading then
+        error("loop or previous error loading module '" .. name .. "'", 2)
+    end
+    if loaded[name] ~= nil then return loaded[name] end
+    local loader, where = package.preload[name], ":preload:"
+    if loader == nil then
+        local fn, found = fromPath(name)
+        if fn == nil then
+            error("module '" .. name .. "' not found:\n  no field package.preload['" .. name .. "']\n"
+                .. found, 2)
+        end
+        loader, where = fn, found
+    end
+    loaded[name] = loading
+    local ok, result = pcall(loader, name, where)
+    if not ok then
+        loaded[name] = nil
+        error(result, 0)
+    end
+    if result == nil then result = true end
+    loaded[name] = result
+    return result
+end
+
 -- The program --------------------------------------------------------------------
 
 local program = _CCPC_STARTUP_SCRIPT

@@ -1040,5 +1040,7 @@ unsafe fn install_natives(l: *mut lua_State) {
         lua::lua_pushcfunction(l, term_write);
         lua::lua_setfield(l, -2, c"write".as_ptr());
         lua::lua_setglobal(l, c"term".as_ptr());
+
+        crate::vfs::install(l);
     }
 }

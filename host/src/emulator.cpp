@@ -1,6 +1,7 @@
 // The C++ half of the embedded CraftOS-PC host: everything that touches the
 // C++ library types of the plugin interface (std::function providers,
 // std::string, std::filesystem::path, PluginInfo, PluginFunctions).
+// Portable C++17 (GCC, Clang, MSVC): `path_t` is std::wstring on Windows.
 //
 // Written for this project from the documented facts of CraftOS-PC v2.8.3
 // (plugin ABI 12); it plays the emulator's side of the interface. The Rust
@@ -8,6 +9,7 @@
 
 #include <craftos_pc_abi.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <chrono>
@@ -20,11 +22,17 @@
 #include <filesystem>
 #include <list>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#ifdef _MSC_VER
+#include <intrin.h>
+#endif
 
 namespace {
 
@@ -62,16 +70,33 @@ std::atomic<void *> g_start_ctx{nullptr};
 // Wraps the plugin-interface functions the host implements.
 HostComputer *as_host(ccpc::Computer *c) { return static_cast<HostComputer *>(c); }
 
+// `running` is a plain int in the ABI, written by the host and read by the
+// plugin's threads: every access here is a sequentially consistent atomic.
+#ifdef _MSC_VER
+static_assert(sizeof(long) == sizeof(int), "Interlocked on int");
+int load_running(const ccpc::Computer *c) {
+    return _InterlockedOr(reinterpret_cast<volatile long *>(const_cast<int *>(&c->running)), 0);
+}
+void store_running(ccpc::Computer *c, int value) {
+    _InterlockedExchange(reinterpret_cast<volatile long *>(&c->running), value);
+}
+#else
 int load_running(const ccpc::Computer *c) { return __atomic_load_n(&c->running, __ATOMIC_SEQ_CST); }
+void store_running(ccpc::Computer *c, int value) { __atomic_store_n(&c->running, value, __ATOMIC_SEQ_CST); }
+#endif
 
-std::string fn_getBasePath() {
+// The configured paths are UTF-8; the interface hands them out in the
+// platform's native form (std::wstring on Windows).
+ccpc::path_t native_path(const std::string &utf8) { return std::filesystem::u8path(utf8).native(); }
+
+ccpc::path_t fn_getBasePath() {
     std::lock_guard<std::mutex> lock(g_config_mutex);
-    return g_base_path;
+    return native_path(g_base_path);
 }
 
-std::string fn_getROMPath() {
+ccpc::path_t fn_getROMPath() {
     std::lock_guard<std::mutex> lock(g_config_mutex);
-    return g_rom_path;
+    return native_path(g_rom_path);
 }
 
 void *fn_getLibrary(const std::string &) { return nullptr; }
@@ -88,7 +113,7 @@ ccpc::Computer *fn_getComputerById(int id) {
 void fn_registerPeripheral(const std::string &, const void *) {}
 void fn_registerSDLEvent(int, const void *, void *) {}
 bool fn_addMount(ccpc::Computer *, const std::string &, const char *, bool) { return false; }
-bool fn_addVirtualMount(ccpc::Computer *, const void *, const char *) { return false; }
+bool fn_addVirtualMount(ccpc::Computer *comp, const ccpc::FileEntry &tree, const char *path);  // below
 
 ccpc::Computer *fn_startComputer(int id) {
     start_computer_cb cb = g_start_cb.load();
@@ -164,7 +189,7 @@ const ccpc::PluginFunctions g_functions = {
     opaque(&fn_registerPeripheral),
     opaque(&fn_registerSDLEvent),
     opaque(&fn_addMount),
-    opaque(&fn_addVirtualMount),
+    &fn_addVirtualMount,
     &fn_startComputer,
     &fn_queueEvent,
     opaque(&fn_queueTask),
@@ -217,6 +242,8 @@ struct HcString {
 
 void hc_free(void *p) { std::free(p); }
 
+void hc_vfs_reset();  // virtual mounts, at the end of this file
+
 void hc_configure(const char *base_path, const char *rom_path) {
     std::lock_guard<std::mutex> lock(g_config_mutex);
     g_base_path = base_path;
@@ -232,10 +259,10 @@ void hc_set_start_callback(start_computer_cb cb, void *ctx) {
 const ccpc::PluginFunctions *hc_plugin_functions() { return &g_functions; }
 
 // plugin_load(const PluginFunctions*, const path_t&): the emulator passes the
-// path as a std::filesystem::path object.
+// path as a std::filesystem::path object. `path` is UTF-8.
 int hc_call_plugin_load(void *fn, const char *path, HcString *exception) {
     using load_fn = void (*)(const ccpc::PluginFunctions *, const std::filesystem::path &);
-    const std::filesystem::path p(path);
+    const std::filesystem::path p = std::filesystem::u8path(path);
     try {
         reinterpret_cast<load_fn>(fn)(&g_functions, p);
     } catch (std::exception &e) {
@@ -253,7 +280,7 @@ int hc_call_plugin_load(void *fn, const char *path, HcString *exception) {
 void *hc_call_plugin_init(void *fn, const char *path, HcPluginInfo *out) {
     using init_fn = ccpc::PluginInfo *(*)(const ccpc::PluginFunctions *, const std::filesystem::path &);
     std::memset(out, 0, sizeof(*out));
-    const std::filesystem::path p(path);
+    const std::filesystem::path p = std::filesystem::u8path(path);
     ccpc::PluginInfo *info = nullptr;
     try {
         info = reinterpret_cast<init_fn>(fn)(&g_functions, p);
@@ -327,6 +354,7 @@ void hc_reset() {
         g_freed.clear();
     }
     for (HostComputer *c : dead) delete c;
+    hc_vfs_reset();
     hc_set_start_callback(nullptr, nullptr);
 }
 
@@ -341,7 +369,7 @@ void hc_notify(ccpc::Computer *comp) {
 }
 
 void hc_set_running(ccpc::Computer *comp, int value) {
-    __atomic_store_n(&comp->running, value, __ATOMIC_SEQ_CST);
+    store_running(comp, value);
     hc_notify(comp);
 }
 
@@ -353,7 +381,7 @@ int hc_set_running_by_id(int id, int value) {
     std::lock_guard<std::mutex> glock(g_mutex);
     for (HostComputer *c : g_computers)
         if (c->id == id) {
-            __atomic_store_n(&c->running, value, __ATOMIC_SEQ_CST);
+            store_running(c, value);
             { std::lock_guard<std::mutex> lock(c->queue_mutex); }
             c->queue_cv.notify_all();
             return 1;
@@ -371,7 +399,7 @@ size_t hc_computer_count() {
 void hc_shutdown_all() {
     std::lock_guard<std::mutex> glock(g_mutex);
     for (HostComputer *c : g_computers) {
-        __atomic_store_n(&c->running, 0, __ATOMIC_SEQ_CST);
+        store_running(c, 0);
         { std::lock_guard<std::mutex> lock(c->queue_mutex); }
         c->queue_cv.notify_all();
     }
@@ -438,6 +466,152 @@ int hc_wait(ccpc::Computer *comp, unsigned timeout_ms) {
     c->queue_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                          [c] { return !c->providers.empty() || load_running(c) != 1; });
     return c->providers.empty() ? 0 : 1;
+}
+
+}  // extern "C"
+
+// ---------------------------------------------------------------------------
+// Virtual mounts (addVirtualMount) and the read-only file system over them.
+//
+// As in the emulator, a computer's mounts belong to its Computer object and
+// outlive reboots; the plugin owns each mounted tree (the host keeps a
+// pointer) and keeps it alive while the computer may use it. A second mount
+// of an equal tree at the same place is refused, as CraftOS-PC v2.8.3 does.
+
+namespace {
+
+struct VirtualMount {
+    std::vector<std::string> at;  // path components of the mount point
+    const ccpc::FileEntry *tree;
+};
+
+std::mutex g_vfs_mutex;
+std::unordered_map<const ccpc::Computer *, std::vector<VirtualMount>> g_vfs;
+
+// Path components as the emulator splits them: '/' or '\\' separated, empty
+// and all-dot components dropped, ".." going up (false above the root).
+bool split_path(const std::string &path, std::vector<std::string> &out) {
+    std::string part;
+    auto flush = [&]() -> bool {
+        if (part == "..") {
+            if (out.empty()) return false;
+            out.pop_back();
+        } else if (!part.empty() && part.find_first_not_of('.') != std::string::npos) {
+            out.push_back(part);
+        }
+        part.clear();
+        return true;
+    };
+    for (char ch : path) {
+        if (ch == '/' || ch == '\\') {
+            if (!flush()) return false;
+        } else {
+            part.push_back(ch);
+        }
+    }
+    return flush();
+}
+
+bool same_tree(const ccpc::FileEntry &a, const ccpc::FileEntry &b) {
+    if (a.isDir != b.isDir) return false;
+    if (!a.isDir) return a.data == b.data;
+    if (a.dir.size() != b.dir.size()) return false;
+    for (auto ia = a.dir.begin(), ib = b.dir.begin(); ia != a.dir.end(); ++ia, ++ib)
+        if (ia->first != ib->first || !same_tree(ia->second, ib->second)) return false;
+    return true;
+}
+
+bool starts_with(const std::vector<std::string> &path, const std::vector<std::string> &prefix) {
+    return path.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+}
+
+// What a path names: a node of a mounted tree (longest mount point wins, as
+// in the emulator), or a directory on the way to a mount point (whose
+// entries are the next components of the mount points below it).
+struct Lookup {
+    const ccpc::FileEntry *node = nullptr;
+    std::vector<std::string> passing;  // entries of a directory leading to mounts
+    bool is_dir() const { return node != nullptr ? node->isDir : !passing.empty(); }
+    bool exists() const { return node != nullptr || !passing.empty(); }
+};
+
+Lookup lookup_locked(const ccpc::Computer *comp, const std::vector<std::string> &path) {
+    Lookup found;
+    auto mounts = g_vfs.find(comp);
+    if (mounts == g_vfs.end()) return found;
+    const VirtualMount *best = nullptr;
+    for (const VirtualMount &m : mounts->second) {
+        if (starts_with(path, m.at) && (best == nullptr || m.at.size() > best->at.size())) best = &m;
+        if (m.at.size() > path.size() && starts_with(m.at, path)) found.passing.push_back(m.at[path.size()]);
+    }
+    if (best != nullptr) {
+        const ccpc::FileEntry *node = best->tree;
+        for (size_t i = best->at.size(); node != nullptr && i < path.size(); i++) {
+            if (!node->isDir) { node = nullptr; break; }
+            auto child = node->dir.find(path[i]);
+            node = child == node->dir.end() ? nullptr : &child->second;
+        }
+        found.node = node;
+    }
+    return found;
+}
+
+bool fn_addVirtualMount(ccpc::Computer *comp, const ccpc::FileEntry &tree, const char *path) {
+    std::vector<std::string> at;
+    if (path == nullptr || !split_path(path, at)) return false;
+    std::lock_guard<std::mutex> lock(g_vfs_mutex);
+    std::vector<VirtualMount> &mounts = g_vfs[comp];
+    for (const VirtualMount &m : mounts)
+        if (m.at == at && same_tree(*m.tree, tree)) return false;
+    mounts.push_back(VirtualMount{at, &tree});
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+// Forgets every computer's mounts (the host ends; the plugin is unloaded).
+void hc_vfs_reset() {
+    std::lock_guard<std::mutex> lock(g_vfs_mutex);
+    g_vfs.clear();
+}
+
+// What `path` is on `comp`: 0 nothing, 1 a file (its contents copied into
+// *data, malloc'd), 2 a directory.
+int hc_vfs_stat(const ccpc::Computer *comp, const char *path, size_t len, HcString *data) {
+    std::vector<std::string> parts;
+    if (!split_path(std::string(path, len), parts)) return 0;
+    std::lock_guard<std::mutex> lock(g_vfs_mutex);
+    const Lookup found = lookup_locked(comp, parts);
+    if (!found.exists()) return 0;
+    if (found.is_dir()) return 2;
+    const std::string &bytes = found.node->data;
+    data->ptr = static_cast<char *>(std::malloc(bytes.size() + 1));
+    if (data->ptr == nullptr) return 0;
+    std::memcpy(data->ptr, bytes.data(), bytes.size());
+    data->len = bytes.size();
+    return 1;
+}
+
+// The sorted entries of directory `path` on `comp`, NUL-separated in *names
+// (malloc'd); their count, or -1 when `path` is not a directory.
+int hc_vfs_list(const ccpc::Computer *comp, const char *path, size_t len, HcString *names) {
+    std::vector<std::string> parts;
+    if (!split_path(std::string(path, len), parts)) return -1;
+    std::lock_guard<std::mutex> lock(g_vfs_mutex);
+    const Lookup found = lookup_locked(comp, parts);
+    if (!found.is_dir()) return -1;
+    std::vector<std::string> entries = found.passing;
+    if (found.node != nullptr)
+        for (const auto &entry : found.node->dir) entries.push_back(entry.first);
+    std::sort(entries.begin(), entries.end());
+    entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+    std::string joined;
+    for (const std::string &e : entries) joined.append(e).push_back('\0');
+    names->ptr = dup_string(joined);
+    names->len = joined.size();
+    return static_cast<int>(entries.size());
 }
 
 }  // extern "C"

@@ -1,7 +1,8 @@
 //! An embedded host that plays the CraftOS-PC v2.8.3 emulator's side of the
 //! native plugin interface (plugin ABI 12), so that tests and demos can load
 //! a plugin exactly the way the real emulator does: `dlopen` with
-//! `RTLD_NOW | RTLD_LOCAL`, `plugin_init` with a `PluginFunctions`, one OS
+//! `RTLD_NOW | RTLD_LOCAL` (`LoadLibrary` on Windows), `plugin_init` with a
+//! `PluginFunctions`, one OS
 //! thread and Lua 5.2 state per computer with the `Computer*` in registry
 //! slot 1, unprotected opener calls, and the emulator's event-provider queue
 //! drained in batches when a program waits for an event.
@@ -13,10 +14,12 @@
 mod computer;
 mod emu;
 pub mod lua_ffi;
+mod threads;
 mod timers;
+mod vfs;
 
 use computer::ComputerShared;
-use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+use libloading::Library;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CString};
 use std::fmt;
@@ -25,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+pub use threads::{live_thread_names, wait_for_thread_names};
 
 /// The ABI version a release build of CraftOS-PC v2.8 requires exactly.
 pub const PLUGIN_ABI_VERSION: u32 = 12;
@@ -255,9 +259,51 @@ fn symbol(lib: &Library, name: &str) -> Option<*mut c_void> {
         .filter(|p| !p.is_null())
 }
 
+/// Opens the plugin as the emulator's `SDL_LoadObject` does:
+/// `dlopen(path, RTLD_NOW | RTLD_LOCAL)` on Linux and macOS, `LoadLibrary`
+/// on Windows.
+///
+/// # Safety
+/// Loading a library runs its initialisers.
+unsafe fn open_plugin(path: &Path) -> Result<Library, libloading::Error> {
+    #[cfg(unix)]
+    {
+        use libloading::os::unix::{Library as UnixLibrary, RTLD_LOCAL, RTLD_NOW};
+        // SAFETY: the caller accepts running the library's initialisers.
+        unsafe { UnixLibrary::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(Library::from)
+    }
+    #[cfg(not(unix))]
+    {
+        // SAFETY: the caller accepts running the library's initialisers.
+        unsafe { Library::new(path) }
+    }
+}
+
+/// The data directory as the emulator hands it out: absolute, symbolic links
+/// resolved on Unix; on Windows absolute only (canonicalize would give a
+/// `\\?\` path, which the emulator never does and which takes no `/`).
+pub fn full_path(dir: PathBuf) -> PathBuf {
+    #[cfg(windows)]
+    let full = std::path::absolute(&dir);
+    #[cfg(not(windows))]
+    let full = dir.canonicalize();
+    full.unwrap_or(dir)
+}
+
+/// The path as the C++ side takes it: its bytes on Unix, UTF-8 on Windows.
 fn path_cstring(p: &Path) -> Result<CString, HostError> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(p.as_os_str().as_bytes()).map_err(|e| HostError::Io(e.to_string()))
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        p.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = p
+        .to_str()
+        .ok_or_else(|| HostError::Io(format!("{} is not valid Unicode", p.display())))?
+        .as_bytes()
+        .to_vec();
+    CString::new(bytes).map_err(|e| HostError::Io(e.to_string()))
 }
 
 impl Host {
@@ -285,24 +331,20 @@ impl Host {
         } = config;
         std::fs::create_dir_all(data_dir.join("config"))
             .map_err(|e| HostError::Io(e.to_string()))?;
-        let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+        let data_dir = full_path(data_dir);
         let rom_dir = data_dir.join("rom");
         let base = path_cstring(&data_dir)?;
         let rom = path_cstring(&rom_dir)?;
         // SAFETY: copies two C strings into the C++ globals.
         unsafe { emu::hc_configure(base.as_ptr(), rom.as_ptr()) };
 
-        // SDL_LoadObject: dlopen(path, RTLD_NOW | RTLD_LOCAL).
         // SAFETY: loading a plugin runs its initialisers; that is the point
-        // of this host. Its unresolved lua_* symbols bind to the liblua5.2
-        // this executable links (global scope).
-        let library =
-            unsafe { Library::open(Some(&plugin), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| {
-                HostError::Load {
-                    path: plugin.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
+        // of this host. Its Lua symbols bind to the Lua 5.2 this executable
+        // exports (Linux, macOS) or to lua52.dll (Windows).
+        let library = unsafe { open_plugin(&plugin) }.map_err(|e| HostError::Load {
+            path: plugin.clone(),
+            reason: e.to_string(),
+        })?;
         let path_c = path_cstring(&plugin)?;
 
         if let Some(load) = symbol(&library, "plugin_load") {
@@ -653,17 +695,4 @@ unsafe extern "C" fn terminate_provider(
     _data: i64,
 ) -> *const std::ffi::c_char {
     c"terminate".as_ptr()
-}
-
-/// The name (`comm`) of every thread of this process.
-pub fn live_thread_names() -> Vec<String> {
-    let mut names = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
-        for entry in dir.flatten() {
-            if let Ok(s) = std::fs::read_to_string(entry.path().join("comm")) {
-                names.push(s.trim_end_matches('\n').to_string());
-            }
-        }
-    }
-    names
 }

@@ -1,6 +1,8 @@
-//! Minimal hand-written declarations of the Lua 5.2 C API used by the host
-//! (Debian's liblua5.2: `lua_Number` is `double`, `lua_Integer` is
-//! `ptrdiff_t`, `LUAI_MAXSTACK` is 1000000).
+//! Minimal hand-written declarations of the Lua 5.2 C API used by the host,
+//! matching the stock Lua 5.2.4 that host/build.rs builds (`lua_Number` is
+//! `double`, `lua_Integer` is `ptrdiff_t`, `LUAI_MAXSTACK` is 1000000).
+//! Linked into the host (Linux, macOS) or imported from `lua52.dll`
+//! (Windows).
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
 use std::ffi::{c_char, c_int, c_void};
@@ -37,6 +39,9 @@ pub const LUA_REGISTRYINDEX: c_int = -LUAI_MAXSTACK - 1000;
 pub const LUA_RIDX_MAINTHREAD: c_int = 1;
 pub const LUA_MULTRET: c_int = -1;
 
+// On Windows the functions are imported from lua52.dll (so that their
+// addresses are the DLL's, as the plugin sees them).
+#[cfg_attr(windows, link(name = "lua52", kind = "dylib"))]
 extern "C" {
     pub fn luaL_newstate() -> *mut lua_State;
     pub fn luaL_openlibs(L: *mut lua_State);

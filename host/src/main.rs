@@ -7,8 +7,27 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-extern "C" {
-    fn _exit(status: std::ffi::c_int) -> !;
+/// Ends the process at once: no atexit handlers and no static destructors,
+/// not even a loaded plugin's (which may still own running threads).
+fn exit_now(code: u8) -> ! {
+    #[cfg(unix)]
+    {
+        extern "C" {
+            fn _exit(status: std::ffi::c_int) -> !;
+        }
+        // SAFETY: _exit ends the process immediately; nothing runs after it.
+        unsafe { _exit(code.into()) }
+    }
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::System::Threading::{GetCurrentProcess, TerminateProcess};
+        // SAFETY: ends this process without running DLL detach handlers
+        // (which would run the plugin's static destructors, as ExitProcess
+        // and _exit do on Windows).
+        unsafe { TerminateProcess(GetCurrentProcess(), code.into()) };
+        // TerminateProcess on the current process does not return.
+        std::process::abort()
+    }
 }
 
 const USAGE: &str = "usage: craftos-host --plugin PATH [--data DIR] [--computers 0,1,2] \
@@ -146,9 +165,7 @@ fn main() -> ExitCode {
                 use std::io::Write;
                 let _ = std::io::stdout().flush();
                 let _ = std::io::stderr().flush();
-                // SAFETY: _exit ends the process immediately without running
-                // atexit handlers or destructors; nothing runs after it.
-                unsafe { _exit(124) }
+                exit_now(124)
             }
         }
         std::thread::sleep(Duration::from_millis(20));

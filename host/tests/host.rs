@@ -1,7 +1,7 @@
 //! Tests of the embedded host with the throw-away fixture plugins of
 //! tests/fixtures/test_plugin.cpp (built by build.rs).
 
-use craftos_host::{live_thread_names, Host, HostConfig, HostError};
+use craftos_host::{live_thread_names, wait_for_thread_names, Host, HostConfig, HostError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 const T: Duration = Duration::from_secs(10);
 
 fn fixture(stem: &str) -> PathBuf {
-    PathBuf::from(env!("CRAFTOS_HOST_FIXTURES")).join(format!("{stem}.so"))
+    PathBuf::from(env!("CRAFTOS_HOST_FIXTURES"))
+        .join(format!("{stem}.{}", env!("CRAFTOS_HOST_FIXTURE_SUFFIX")))
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -22,7 +23,7 @@ fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir.canonicalize().unwrap()
+    craftos_host::full_path(dir)
 }
 
 fn load(stem: &str, data: &Path) -> Host {
@@ -50,8 +51,18 @@ fn line_after(host: &Host, id: i32, needle: &str) -> String {
     line[line.find(needle).unwrap() + needle.len()..].to_string()
 }
 
+/// Where a plugin loaded now finds `luaL_newstate`: the executable's export
+/// (Linux, macOS) or lua52.dll's (Windows), the Lua the host itself runs.
 fn host_lua_newstate_addr() -> String {
-    format!("{:p}", craftos_host::lua_ffi::luaL_newstate as *const ())
+    #[cfg(unix)]
+    let lua = libloading::os::unix::Library::this();
+    #[cfg(windows)]
+    let lua = libloading::os::windows::Library::open_already_loaded("lua52.dll")
+        .expect("lua52.dll is loaded");
+    // SAFETY: only the symbol's address is read.
+    let symbol = unsafe { lua.get::<*const std::ffi::c_void>(b"luaL_newstate") }
+        .expect("the host's Lua exports luaL_newstate");
+    format!("{:p}", *symbol)
 }
 
 #[test]
@@ -97,7 +108,7 @@ fn plugin_init_is_called_like_the_emulator_and_everything_is_torn_down() {
         assert_eq!(line_after(&host, id, "byid_matches="), "true");
         assert_eq!(line_after(&host, id, "is_main_thread="), "true");
         assert_eq!(line_after(&host, id, "api_arg="), "testplug");
-        // The plugin's lua_* symbols are bound to the host's liblua5.2.
+        // The plugin's lua_* symbols are bound to the host's own Lua.
         assert_eq!(line_after(&host, id, "lua_addr="), host_lua_newstate_addr());
         assert_eq!(line_after(&host, id, "running_at_open="), "1");
         assert_eq!(line_after(&host, id, "opens="), "1");
@@ -107,19 +118,12 @@ fn plugin_init_is_called_like_the_emulator_and_everything_is_torn_down() {
     }
     // Computers stay on after their program ends.
     assert!(host.is_on(0) && host.is_on(1));
-    // A thread names itself once it runs: wait for the names, not a schedule.
-    let wanted = ["Computer 0", "Computer 1", "tp-worker", "ccpc-timers"];
-    let deadline = Instant::now() + T;
-    let mut names = live_thread_names();
-    while !wanted.iter().all(|n| names.iter().any(|x| x == n)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-        names = live_thread_names();
-    }
-    for n in wanted {
-        assert!(
-            names.iter().any(|x| x == n),
-            "thread {n} missing in {names:?}"
-        );
+    // Each thread names itself once it runs: wait for the names.
+    let expected = ["Computer 0", "Computer 1", "tp-worker", "ccpc-timers"];
+    if let Err(names) = wait_for_thread_names(T, |names| {
+        expected.iter().all(|n| names.iter().any(|x| x == n))
+    }) {
+        panic!("threads {expected:?} not all in {names:?}");
     }
     let log = plugin_log(&data);
     assert_eq!(
@@ -132,7 +136,7 @@ fn plugin_init_is_called_like_the_emulator_and_everything_is_torn_down() {
 
     host.shutdown();
     let names = live_thread_names();
-    for n in ["Computer 0", "Computer 1", "tp-worker", "ccpc-timers"] {
+    for n in expected {
         assert!(
             !names.iter().any(|x| x == n),
             "thread {n} still alive: {names:?}"
@@ -175,6 +179,26 @@ fn rejected_plugins_fail_to_load_with_their_reason_and_get_deinit() {
     .err()
     .unwrap();
     assert!(matches!(err, HostError::Load { .. }), "{err:?}");
+}
+
+#[test]
+fn computers_run_stock_lua_5_2_built_with_its_compatibility_functions() {
+    // The host's own Lua is built as Lua's makefile (and Debian, and
+    // CraftOS-PC) builds it: LUA_COMPAT_ALL keeps the 5.1 functions that
+    // ComputerCraft programs use.
+    let data = temp_dir("compat");
+    let host = load("libtp_stem", &data);
+    host.start_computer(
+        0,
+        "print('lua=' .. _VERSION .. ' ' .. type(unpack) .. ' ' .. type(loadstring) .. ' ' \
+         .. type(math.log10) .. ' ' .. type(table.maxn) .. ' ' .. type(bit32))",
+    )
+    .unwrap();
+    assert_eq!(
+        line_after(&host, 0, "lua="),
+        "Lua 5.2 function function function function table"
+    );
+    host.shutdown();
 }
 
 #[test]
@@ -559,7 +583,6 @@ fn cli_times_out_with_124() {
 
 #[test]
 fn an_opener_that_raises_crashes_the_host_visibly() {
-    use std::os::unix::process::ExitStatusExt;
     let s = script("cli-raise", "print('should not run')");
     let out = cli()
         .arg("--plugin")
@@ -569,9 +592,8 @@ fn an_opener_that_raises_crashes_the_host_visibly() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(6),
+    assert!(
+        aborted(&out.status),
         "status {:?}, stderr {stderr}",
         out.status
     );
@@ -580,4 +602,17 @@ fn an_opener_that_raises_crashes_the_host_visibly() {
         "{stderr}"
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("should not run"));
+}
+
+/// Whether the process ended by `std::process::abort`.
+#[cfg(unix)]
+fn aborted(status: &std::process::ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(6) // SIGABRT
+}
+
+/// Whether the process ended by `std::process::abort` (`__fastfail`).
+#[cfg(windows)]
+fn aborted(status: &std::process::ExitStatus) -> bool {
+    status.code() == Some(0xC000_0409_u32 as i32) // STATUS_STACK_BUFFER_OVERRUN
 }

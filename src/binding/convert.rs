@@ -3,12 +3,14 @@
 //! copied once, cycles stay cycles. They walk with explicit stacks, so deep
 //! nesting cannot overflow the native stack.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
 
 use mlua::{ffi, Lua, Table, Value as LuaValue};
 
-use crate::core::value::{Payload, PayloadBuilder, TableId, TooLarge, Value};
+use crate::core::value::{Payload, PayloadBuilder, Shape, TableId, TooLarge, Value};
+use crate::core::Pid;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {
@@ -50,7 +52,7 @@ const ROOT_NAME: &str = "params";
 /// and value.
 pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Payload, SendError> {
     let mut walk = ToPayload {
-        builder: PayloadBuilder::with_limit(max_bytes),
+        builder: PayloadBuilder::with_room_for(LAST_SHAPE.get()).limited_to(max_bytes),
         ..ToPayload::default()
     };
     // SAFETY: `exec_raw` runs the closure inside a protected call on a state
@@ -63,15 +65,37 @@ pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Paylo
         .result
         .take()
         .unwrap_or_else(|| Err(SendError::Lua("the payload walk did not run".to_owned())))?;
-    Ok(walk.builder.finish(root)?)
+    let payload = walk.builder.finish(root)?;
+    LAST_SHAPE.set(payload.shape().min(SHAPE_HINT_LIMIT));
+    Ok(payload)
 }
 
-/// Stack slots during the walk.
+thread_local! {
+    /// The shape of the last payload sent from this thread (one computer's):
+    /// programs tend to send alike payloads, so the next one's buffers start
+    /// at that size instead of growing step by step.
+    static LAST_SHAPE: Cell<Shape> = const { Cell::new(Shape { string_bytes: 0, entries: 0, tables: 0 }) };
+}
+
+/// The most room reserved from a hint (a small payload after a big one
+/// wastes at most this much).
+const SHAPE_HINT_LIMIT: Shape = Shape {
+    string_bytes: 4096,
+    entries: 256,
+    tables: 32,
+};
+
+/// The value to send is at stack slot 1; every table found is kept in the
+/// slot after it, table `id` at `FIRST_TABLE_SLOT + id`, until the walk ends.
 const ROOT_SLOT: c_int = 1;
-/// A table of every table found so far, by ID + 1.
-const FOUND_SLOT: c_int = 2;
-/// The table being read.
-const CURRENT_SLOT: c_int = 3;
+const FIRST_TABLE_SLOT: c_int = 2;
+/// Up to this many tables, finding a table again is a scan of a short
+/// vector; beyond, a hash map is built.
+const LINEAR_SEEN: usize = 16;
+/// During `lua_next`, the key and the value are the top two slots; tables
+/// found meanwhile are inserted below them, so these stay right.
+const KEY_INDEX: c_int = -2;
+const VALUE_INDEX: c_int = -1;
 
 /// Where a value was found; described in words only when needed (an error,
 /// or a table's first sighting), so the common path allocates nothing.
@@ -79,14 +103,17 @@ const CURRENT_SLOT: c_int = 3;
 enum Place {
     Root,
     KeyIn(TableId),
-    /// In table `TableId`, under the key at this stack index.
-    ValueIn(TableId, c_int),
+    /// In table `TableId`, under the key at [`KEY_INDEX`].
+    ValueIn(TableId),
 }
 
 #[derive(Default)]
 struct ToPayload {
     builder: PayloadBuilder,
-    seen: HashMap<*const c_void, TableId>,
+    /// Every table found so far, by ID (its address in the Lua state).
+    found: Vec<*const c_void>,
+    /// The same, by address; built only when there are many tables.
+    by_address: HashMap<*const c_void, TableId>,
     /// For each table: the table it was first found in, and under which key.
     parents: Vec<Option<(TableId, String)>>,
     result: Option<Result<Value, SendError>>,
@@ -96,12 +123,11 @@ impl ToPayload {
     /// # Safety
     /// `state` is inside a protected call with the value to send at index 1.
     unsafe fn run(&mut self, state: *mut ffi::lua_State) {
-        // SAFETY: as the caller guarantees; the slots used are reserved here.
+        // SAFETY: as the caller guarantees; the slots used are reserved here
+        // and, for each table found, in `table`.
         unsafe {
-            ffi::luaL_checkstack(state, 8, c"payload walk".as_ptr());
+            ffi::luaL_checkstack(state, 4, c"payload walk".as_ptr());
             ffi::lua_settop(state, ROOT_SLOT);
-            ffi::lua_createtable(state, 0, 0); // FOUND_SLOT
-            ffi::lua_pushnil(state); // CURRENT_SLOT
             self.result = Some(self.walk(state));
         }
     }
@@ -110,20 +136,19 @@ impl ToPayload {
     /// As for [`ToPayload::run`], with the slots set up.
     unsafe fn walk(&mut self, state: *mut ffi::lua_State) -> Result<Value, SendError> {
         // SAFETY: as the caller guarantees. lua_next is given a key that it
-        // produced itself and a table that is not modified meanwhile.
+        // produced itself and a table that is not modified meanwhile; the
+        // key and value are pushed above every table slot.
         unsafe {
             let root = self.convert(state, ROOT_SLOT, Place::Root)?;
             let mut id: TableId = 0;
-            while (id as usize) < self.parents.len() {
-                ffi::lua_rawgeti(state, FOUND_SLOT, ffi::lua_Integer::from(id) + 1);
-                ffi::lua_replace(state, CURRENT_SLOT);
+            while (id as usize) < self.found.len() {
+                let table = FIRST_TABLE_SLOT + id as c_int;
                 ffi::lua_pushnil(state);
-                while ffi::lua_next(state, CURRENT_SLOT) != 0 {
-                    let key_slot = ffi::lua_gettop(state) - 1;
-                    let key = self.convert(state, key_slot, Place::KeyIn(id))?;
-                    let value = self.convert(state, key_slot + 1, Place::ValueIn(id, key_slot))?;
+                while ffi::lua_next(state, table) != 0 {
+                    let key = self.convert(state, KEY_INDEX, Place::KeyIn(id))?;
+                    let value = self.convert(state, VALUE_INDEX, Place::ValueIn(id))?;
                     self.builder.insert(id, key, value)?;
-                    ffi::lua_settop(state, key_slot);
+                    ffi::lua_settop(state, -2); // keep the key for lua_next
                 }
                 id += 1;
             }
@@ -131,8 +156,11 @@ impl ToPayload {
         }
     }
 
+    /// Scalars here, inlined into the walk; tables and errors out of line.
+    ///
     /// # Safety
     /// As for [`ToPayload::walk`]; `index` is a valid stack index.
+    #[inline(always)]
     unsafe fn convert(
         &mut self,
         state: *mut ffi::lua_State,
@@ -142,20 +170,52 @@ impl ToPayload {
         // SAFETY: as the caller guarantees; each accessor matches the type
         // just read, so none of them converts (or allocates) in place.
         unsafe {
-            Ok(match ffi::lua_type(state, index) {
-                ffi::LUA_TNIL => Value::Nil,
-                ffi::LUA_TBOOLEAN => Value::Boolean(ffi::lua_toboolean(state, index) != 0),
-                ffi::LUA_TNUMBER => number(ffi::lua_tonumber(state, index)),
-                ffi::LUA_TSTRING => Value::String(string_at(state, index).into()),
-                ffi::LUA_TTABLE => Value::Table(self.table(state, index, place)?),
-                kind => {
-                    return Err(SendError::Unsendable {
-                        kind: kind_name(kind),
-                        place: self.describe(state, place),
-                    })
-                }
+            match ffi::lua_type(state, index) {
+                ffi::LUA_TNIL => Ok(Value::Nil),
+                ffi::LUA_TBOOLEAN => Ok(Value::Boolean(ffi::lua_toboolean(state, index) != 0)),
+                ffi::LUA_TNUMBER => Ok(number(ffi::lua_tonumber(state, index))),
+                ffi::LUA_TSTRING => Ok(self.builder.string(string_at(state, index))?),
+                kind => self.convert_other(state, index, kind, place),
+            }
+        }
+    }
+
+    /// # Safety
+    /// As for [`ToPayload::convert`]; `kind` is the type at `index`.
+    #[inline(never)]
+    unsafe fn convert_other(
+        &mut self,
+        state: *mut ffi::lua_State,
+        index: c_int,
+        kind: c_int,
+        place: Place,
+    ) -> Result<Value, SendError> {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            if kind == ffi::LUA_TTABLE {
+                return Ok(Value::Table(self.table(state, index, place)?));
+            }
+            Err(SendError::Unsendable {
+                kind: kind_name(kind),
+                place: self.describe(state, place),
             })
         }
+    }
+
+    /// The ID of the table at `pointer`, if it was found before.
+    fn seen(&mut self, pointer: *const c_void) -> Option<TableId> {
+        if self.found.len() <= LINEAR_SEEN {
+            return self
+                .found
+                .iter()
+                .position(|&p| p == pointer)
+                .map(|id| id as TableId);
+        }
+        if self.by_address.is_empty() {
+            let ids = (0..).zip(self.found.iter().copied());
+            self.by_address = ids.map(|(id, p)| (p, id)).collect();
+        }
+        self.by_address.get(&pointer).copied()
     }
 
     /// # Safety
@@ -166,36 +226,40 @@ impl ToPayload {
         index: c_int,
         place: Place,
     ) -> Result<TableId, SendError> {
-        // SAFETY: as the caller guarantees; rawseti pops what pushvalue
-        // pushed, so the stack is as it was.
+        // SAFETY: as the caller guarantees. The new table's slot is the one
+        // just above the last table's when the walk is still discovering
+        // (the root), or is inserted there below the walk's key and value.
         unsafe {
             let pointer = ffi::lua_topointer(state, index);
-            if let Some(&id) = self.seen.get(&pointer) {
+            if let Some(id) = self.seen(pointer) {
                 return Ok(id);
             }
             let id = self.builder.new_table()?;
-            self.seen.insert(pointer, id);
             let parent = match place {
                 Place::Root => None,
                 Place::KeyIn(parent) => Some((parent, "[<table>]".to_owned())),
-                Place::ValueIn(parent, key) => Some((parent, describe_key(state, key))),
+                Place::ValueIn(parent) => Some((parent, describe_key(state, KEY_INDEX))),
             };
-            self.parents.push(parent);
+            ffi::luaL_checkstack(state, 4, c"payload too deep".as_ptr());
             ffi::lua_pushvalue(state, index);
-            ffi::lua_rawseti(state, FOUND_SLOT, ffi::lua_Integer::from(id) + 1);
+            ffi::lua_insert(state, FIRST_TABLE_SLOT + id as c_int);
+            self.found.push(pointer);
+            if !self.by_address.is_empty() {
+                self.by_address.insert(pointer, id);
+            }
+            self.parents.push(parent);
             Ok(id)
         }
     }
-
     /// # Safety
     /// As for [`ToPayload::convert`].
     unsafe fn describe(&self, state: *mut ffi::lua_State, place: Place) -> String {
         match place {
             Place::Root => ROOT_NAME.to_owned(),
             Place::KeyIn(id) => format!("a key of {}", walk_place(&self.parents, id)),
-            Place::ValueIn(id, key) => {
-                // SAFETY: `key` is a valid index, as the caller guarantees.
-                let key = unsafe { describe_key(state, key) };
+            Place::ValueIn(id) => {
+                // SAFETY: the key is at KEY_INDEX while a value is converted.
+                let key = unsafe { describe_key(state, KEY_INDEX) };
                 format!("{}{key}", walk_place(&self.parents, id))
             }
         }
@@ -213,16 +277,18 @@ fn number(n: f64) -> Value {
     }
 }
 
+/// The bytes of the string at `index`, without copying them.
+///
 /// # Safety
-/// The value at `index` of `state` is a string; the bytes are copied before
-/// the string could be collected.
-unsafe fn string_at(state: *mut ffi::lua_State, index: c_int) -> Vec<u8> {
+/// The value at `index` of `state` is a string and stays in that slot for
+/// `'a` (Lua neither moves nor collects a string that is on the stack).
+unsafe fn string_at<'a>(state: *mut ffi::lua_State, index: c_int) -> &'a [u8] {
     let mut length = 0;
     // SAFETY: as the caller guarantees: for a string, lua_tolstring returns
     // its own bytes without converting anything.
     unsafe {
         let data = ffi::lua_tolstring(state, index, &mut length);
-        std::slice::from_raw_parts(data.cast::<u8>(), length).to_vec()
+        std::slice::from_raw_parts(data.cast::<u8>(), length)
     }
 }
 
@@ -248,7 +314,7 @@ unsafe fn describe_key(state: *mut ffi::lua_State, index: c_int) -> String {
         match ffi::lua_type(state, index) {
             ffi::LUA_TSTRING => {
                 let bytes = string_at(state, index);
-                match std::str::from_utf8(&bytes) {
+                match std::str::from_utf8(bytes) {
                     Ok(text) if is_identifier(text) => format!(".{text}"),
                     Ok(text) => format!("[{text:?}]"),
                     Err(_) => "[<binary string>]".to_owned(),
@@ -289,16 +355,35 @@ fn type_name(kind: c_int) -> &'static str {
     }
 }
 
-/// Rebuilds a payload in this computer's Lua state.
+/// The parameters of a `remote_event`, `{sender = sender, type = name,
+/// data = <the payload rebuilt in this computer's Lua state>}`.
 ///
-/// The whole graph is built in one protected call with the raw API: going
-/// through mlua per value costs a protected call for every string and field.
-pub fn from_payload(lua: &Lua, payload: &Payload) -> mlua::Result<LuaValue> {
+/// All of it is built in one protected call with the raw API: going through
+/// mlua per value costs a protected call for every string and field.
+pub fn remote_params(
+    lua: &Lua,
+    sender: Pid,
+    name: &[u8],
+    payload: &Payload,
+) -> mlua::Result<Table> {
     // SAFETY: `exec_raw` runs the closure inside a protected call on a state
-    // of this computer, on its thread; a Lua error (out of memory) unwinds
-    // to that protection. The closure owns nothing that needs dropping (it
-    // borrows `payload`), so such an unwind leaks nothing.
-    unsafe { lua.exec_raw::<LuaValue>((), |state| push_payload(state, payload)) }
+    // of this computer, on its thread, with an empty stack; a Lua error (out
+    // of memory) unwinds to that protection. The closure owns nothing that
+    // needs dropping (it borrows `name` and `payload`), so such an unwind
+    // leaks nothing.
+    unsafe {
+        lua.exec_raw::<Table>((), |state| {
+            push_payload(state, payload);
+            ffi::lua_createtable(state, 0, 3);
+            ffi::lua_pushinteger(state, ffi::lua_Integer::from(sender));
+            ffi::lua_setfield(state, -2, c"sender".as_ptr());
+            ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());
+            ffi::lua_setfield(state, -2, c"type".as_ptr());
+            ffi::lua_pushvalue(state, 1);
+            ffi::lua_setfield(state, -2, c"data".as_ptr());
+            ffi::lua_replace(state, 1); // the params table alone stays
+        })
+    }
 }
 
 /// Leaves exactly the payload's root value on `state`'s (empty) stack.
@@ -315,16 +400,17 @@ unsafe fn push_payload(state: *mut ffi::lua_State, payload: &Payload) {
     unsafe {
         ffi::luaL_checkstack(state, count as c_int + 3, c"payload too large".as_ptr());
         for id in 0..count {
-            ffi::lua_createtable(state, 0, payload.entries(id).len() as c_int);
+            let (array, hash) = table_shape(payload.entries(id));
+            ffi::lua_createtable(state, array, hash);
         }
         for id in 0..count {
             for (key, value) in payload.entries(id) {
-                push_value(state, key);
-                push_value(state, value);
+                push_value(state, payload, key);
+                push_value(state, payload, value);
                 ffi::lua_rawset(state, table_slot(id));
             }
         }
-        push_value(state, payload.root());
+        push_value(state, payload, payload.root());
         if count > 0 {
             // The root (possibly table 1 itself) goes to slot 1; the rest go.
             ffi::lua_replace(state, 1);
@@ -338,9 +424,21 @@ fn table_slot(id: TableId) -> c_int {
     id as c_int + 1
 }
 
+/// How many of `entries` go to a Lua table's array part (keys 1..=n, as
+/// far as their count allows) and how many to its hash part, so that the
+/// table is allocated once at its final size.
+fn table_shape(entries: &[(Value, Value)]) -> (c_int, c_int) {
+    let n = entries.len() as i64;
+    let array = entries
+        .iter()
+        .filter(|(key, _)| matches!(*key, Value::Integer(i) if (1..=n).contains(&i)))
+        .count();
+    (array as c_int, (entries.len() - array) as c_int)
+}
+
 /// # Safety
-/// As for [`push_payload`], with one free stack slot.
-unsafe fn push_value(state: *mut ffi::lua_State, value: &Value) {
+/// As for [`push_payload`], with one free stack slot; `value` is `payload`'s.
+unsafe fn push_value(state: *mut ffi::lua_State, payload: &Payload, value: &Value) {
     // SAFETY: as the caller guarantees.
     unsafe {
         match value {
@@ -348,7 +446,8 @@ unsafe fn push_value(state: *mut ffi::lua_State, value: &Value) {
             Value::Boolean(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
             Value::Integer(i) => ffi::lua_pushinteger(state, *i as ffi::lua_Integer),
             Value::Number(n) => ffi::lua_pushnumber(state, *n),
-            Value::String(bytes) => {
+            Value::String(s) => {
+                let bytes = payload.string(*s);
                 ffi::lua_pushlstring(state, bytes.as_ptr().cast(), bytes.len());
             }
             Value::Table(id) => ffi::lua_pushvalue(state, table_slot(*id)),

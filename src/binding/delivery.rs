@@ -124,11 +124,7 @@ fn remote_params(
     name: &[u8],
     data: &crate::core::value::Payload,
 ) -> mlua::Result<Table> {
-    let params = lua.create_table_with_capacity(0, 3)?;
-    params.raw_set("sender", sender)?;
-    params.raw_set("type", lua.create_string(name)?)?;
-    params.raw_set("data", super::convert::from_payload(lua, data)?)?;
-    Ok(params)
+    super::convert::remote_params(lua, sender, name, data)
 }
 
 /// Runs signal `signal`'s handler or default action on this computer.

@@ -7,6 +7,7 @@
 
 pub(crate) mod convert;
 mod delivery;
+mod services;
 mod state;
 mod syscalls;
 
@@ -57,6 +58,7 @@ pub fn install(
         .and_then(|os| os.get::<Function>("time"))
         .ok();
     let natives = syscalls::natives(lua)?;
+    services::add_natives(lua, &natives)?;
     let (syscall, run_handler, show_error): (Table, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=phoenix-events")

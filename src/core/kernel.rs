@@ -82,6 +82,7 @@ struct Table {
     next_incarnation: u32,
     closing: bool,
     timers: Option<TimerService<TimerKey>>,
+    services: registry::Services,
 }
 
 impl Table {
@@ -122,6 +123,7 @@ impl Kernel {
                 next_incarnation: 0,
                 closing: false,
                 timers: None,
+                services: registry::Services::default(),
             }),
             gate: Condvar::new(),
             users,
@@ -144,6 +146,7 @@ impl Kernel {
             let mut table = self.lock();
             table.closing = true;
             table.processes.clear();
+            table.services.clear();
             table.timers.take()
         };
         self.gate.notify_all();
@@ -182,6 +185,7 @@ impl Kernel {
                 incarnation: old.incarnation,
             };
             table.disarm_all(old_ticket, &old);
+            table.services.release(old_ticket);
         }
         ticket
     }
@@ -193,6 +197,7 @@ impl Kernel {
             if let Some(process) = table.processes.remove(&ticket.pid) {
                 table.disarm_all(ticket, &process);
             }
+            table.services.release(ticket);
         }
     }
 
@@ -430,5 +435,6 @@ impl Process {
     }
 }
 
+pub mod registry;
 #[cfg(test)]
 mod tests;

@@ -157,7 +157,7 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::value::{Payload, Value};
+    use crate::core::value::Payload;
 
     fn local(n: u64) -> Item {
         Item::Local {
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn payload_bytes_are_bounded() {
         let mut q = EventQueue::default();
-        let big = Payload::scalar(Value::String(vec![0; 900_000].into()));
+        let big = Payload::text(&[0; 900_000]);
         let remote = || Item::Remote {
             sender: 1,
             name: b"x"[..].into(),
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(q.push(Item::Signal(10)), Err(Full), "items of any kind");
 
         let mut q = EventQueue::new(limits);
-        let payload = Payload::scalar(Value::String(vec![0; 84].into()));
+        let payload = Payload::text(&[0; 84]);
         let remote = || Item::Remote {
             sender: 1,
             name: b""[..].into(),

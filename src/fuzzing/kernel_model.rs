@@ -16,7 +16,7 @@ use crate::core::limits::Limits;
 use crate::core::queue::{Item, TimerId, ALARM_BIT};
 use crate::core::signals::{is_stop, CHECK_ONLY, SIGCONT, SIGKILL};
 use crate::core::users::{may_signal, UserTable};
-use crate::core::value::{Payload, PayloadBuilder, Value};
+use crate::core::value::{Payload, PayloadBuilder};
 use crate::core::{Pid, Ticket};
 
 const PIDS: usize = 5;
@@ -140,9 +140,9 @@ fn name(c: &mut Choices) -> Box<[u8]> {
 }
 
 fn text(bytes: &[u8]) -> Payload {
-    PayloadBuilder::new()
-        .finish(Value::String(bytes.into()))
-        .expect("small payload")
+    let mut builder = PayloadBuilder::new();
+    let root = builder.string(bytes).expect("small payload");
+    builder.finish(root).expect("small payload")
 }
 
 fn expect<T: PartialEq + std::fmt::Debug>(what: &str, got: T, wanted: T) -> Result<(), String> {

@@ -1,7 +1,8 @@
 //! The value copy: a random graph of Lua data (cycles, shared tables, deep
 //! nesting, binary strings, special numbers) is built in one Lua state,
-//! converted to a payload and rebuilt in another state by the plugin's own
-//! code, and the copy must be isomorphic to the original.
+//! converted to a payload and rebuilt in another state as a `remote_event`'s
+//! data by the plugin's own code, and the copy must be isomorphic to the
+//! original.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -9,7 +10,7 @@ use std::ffi::c_void;
 use mlua::{Lua, Table, Value};
 
 use super::Choices;
-use crate::binding::convert::{from_payload, to_payload};
+use crate::binding::convert::{remote_params, to_payload};
 
 /// Large enough that no generated graph hits the payload limit.
 const NO_LIMIT: usize = 1 << 30;
@@ -45,7 +46,9 @@ pub fn check_value_round_trip(input: &[u8]) -> Result<(), String> {
     let original = build_graph(&source, &mut Choices::new(input)).map_err(|e| e.to_string())?;
     let payload = to_payload(&source, &original, NO_LIMIT)
         .map_err(|e| format!("to_payload failed: {}", e.message()))?;
-    let copy = from_payload(&target, &payload).map_err(|e| format!("from_payload failed: {e}"))?;
+    let params = remote_params(&target, 0, b"fuzz", &payload)
+        .map_err(|e| format!("remote_params failed: {e}"))?;
+    let copy: Value = params.raw_get("data").map_err(|e| e.to_string())?;
     Isomorphism::new(&target).check(&original, &copy)
 }
 

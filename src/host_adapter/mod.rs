@@ -26,6 +26,8 @@ use crate::core::config::Config;
 use crate::core::kernel::{ComputerPort, Kernel};
 use crate::core::Ticket;
 
+mod modules;
+
 /// The running kernel, between `plugin_init` and `plugin_deinit`.
 static KERNEL: RwLock<Option<Arc<Kernel>>> = RwLock::new(None);
 
@@ -126,6 +128,8 @@ unsafe fn open(state: *mut ffi::lua_State) -> Result<(), String> {
     let pid = unsafe { (*computer.as_ptr()).id };
     let port = Box::new(EmulatorComputer(computer));
     let syscall = binding::install(lua, pid, kernel, port).map_err(|e| e.to_string())?;
+    // SAFETY: as above.
+    unsafe { modules::mount(computer.as_ptr()) };
     binding::push_table(lua, state, &syscall).map_err(|e| e.to_string())
 }
 
@@ -186,6 +190,9 @@ unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
             .replace(kernel);
         if let Some(previous) = previous {
             previous.shutdown();
+        }
+        if !modules::build() {
+            eprintln!("phoenix-events: out of memory building system.ipc");
         }
     });
     if started.is_err() {

@@ -57,6 +57,7 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
 void phoenix_plugin_deinit(ccpc::PluginInfo *info) noexcept {
     if (g_rust.stop != nullptr) g_rust.stop();
     g_functions.store(nullptr);
+    phoenix_modules_free();
     delete info;
 }
 
@@ -81,5 +82,49 @@ void phoenix_string_assign(std::string *target, const char *data, std::size_t le
         target->clear();
     }
 }
+
+}  // extern "C"
+
+// ---------------------------------------------------------------------------
+// Library modules mounted into every computer (system.ipc): one read-only
+// FileEntry tree for the whole process. The emulator keeps a pointer to a
+// mounted tree in each Computer, so the tree is built before any computer
+// starts and freed only at plugin_deinit, after every computer has stopped.
+
+namespace {
+std::atomic<ccpc::FileEntry *> g_module_tree{nullptr};
+}  // namespace
+
+extern "C" {
+
+bool phoenix_modules_add(const char *name, const char *data, std::size_t length) noexcept {
+    try {
+        ccpc::FileEntry *tree = g_module_tree.load();
+        if (tree == nullptr) {
+            tree = new ccpc::FileEntry;
+            g_module_tree.store(tree);
+        }
+        ccpc::FileEntry file;
+        file.isDir = false;
+        file.data.assign(data, length);
+        tree->dir[name] = std::move(file);
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+int phoenix_modules_mount(ccpc::Computer *computer, const char *at) noexcept {
+    const ccpc::PluginFunctions *functions = g_functions.load();
+    const ccpc::FileEntry *tree = g_module_tree.load();
+    if (functions == nullptr || tree == nullptr || functions->addVirtualMount == nullptr) return -1;
+    try {
+        return functions->addVirtualMount(computer, *tree, at) ? 1 : 0;
+    } catch (...) {
+        return -1;
+    }
+}
+
+void phoenix_modules_free() noexcept { delete g_module_tree.exchange(nullptr); }
 
 }  // extern "C"

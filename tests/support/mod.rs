@@ -28,14 +28,20 @@ pub fn plugin_path() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    let path = profile_dir.join("libphoenix_events.so");
+    let path = profile_dir.join(plugin_file_name());
     let built = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} is missing: {BUILD_FIRST}", path.display()));
     // `cargo test` does not rebuild a cdylib-only package: never test a
     // plugin older than its sources.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for source in ["src", "include", "lua/prelude.lua", "build.rs"] {
+    for source in [
+        "src",
+        "include",
+        "lua/prelude.lua",
+        "lua/system",
+        "build.rs",
+    ] {
         if let Some(newer) = newer_than(&root.join(source), built) {
             panic!(
                 "{} is older than {}: {BUILD_FIRST}",
@@ -45,6 +51,13 @@ pub fn plugin_path() -> PathBuf {
         }
     }
     path
+}
+
+/// The plugin's file name on this platform: libphoenix_events.so,
+/// libphoenix_events.dylib, phoenix_events.dll.
+pub fn plugin_file_name() -> String {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    format!("{DLL_PREFIX}phoenix_events{DLL_SUFFIX}")
 }
 
 const BUILD_FIRST: &str = "run `cargo build -p phoenix-events` first (ci/test does)";
@@ -65,7 +78,7 @@ fn newer_than(path: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
 /// The embedded host's command-line program, built beside the plugin.
 pub fn host_binary() -> PathBuf {
     let plugin = plugin_path();
-    let binary = plugin.with_file_name("craftos-host");
+    let binary = plugin.with_file_name(format!("craftos-host{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
         "{} is missing: run `cargo build --workspace` first (ci/test does)",

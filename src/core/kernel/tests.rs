@@ -1,6 +1,5 @@
 use super::*;
 use crate::core::signals::{SIGSTOP, SIGTERM};
-use crate::core::value::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
@@ -49,7 +48,7 @@ fn name(text: &str) -> Box<[u8]> {
 }
 
 fn text(name: &str) -> Payload {
-    Payload::scalar(Value::String(name.as_bytes().into()))
+    Payload::text(name.as_bytes())
 }
 
 #[test]
@@ -227,6 +226,31 @@ fn allocation_wraps_and_skips_pending_ids() {
         .unwrap();
     assert_eq!((first, top), (1, ALARM_BIT - 1));
     assert_eq!(wrapped, 2, "1 is still pending, so it is skipped");
+    kernel.shutdown();
+}
+
+#[test]
+fn a_reused_id_is_never_fired_by_its_cancelled_predecessor() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    let short = kernel
+        .start_timer(t, Duration::from_millis(20), false)
+        .unwrap();
+    kernel.cancel(t, short);
+    // The counter wraps round to the cancelled ID while its entry still
+    // waits for its deadline; the new timer is due in an hour.
+    kernel.lock().current(t).unwrap().next_timer = short;
+    let reused = kernel
+        .start_timer(t, Duration::from_secs(3600), false)
+        .unwrap();
+    assert_eq!(reused, short);
+    // A timer due after the old deadline: once it has fired, the old entry
+    // has had its chance to fire the new ID early.
+    let marker = kernel
+        .start_timer(t, Duration::from_millis(60), false)
+        .unwrap();
+    assert_eq!(wait_for_item(&kernel, t), Item::Timer(marker));
+    assert_eq!(kernel.pop(t), None);
     kernel.shutdown();
 }
 
