@@ -21,6 +21,10 @@ namespace ccpc {
 
 // The ABI version a release build of CraftOS-PC v2.8 requires exactly.
 constexpr unsigned kPluginAbiVersion = 12;
+// The ABI version of a Windows Debug build of the emulator: its MSVC Debug
+// STL lays std::string and std::function out differently from a Release one,
+// so a Release plugin cannot share those types with it.
+constexpr unsigned kWindowsDebugAbiVersion = 100012;
 // The structure version the host reports; a plugin may require at most this.
 constexpr unsigned kHostStructureVersion = 0;
 

@@ -4,18 +4,15 @@
 -- It does two things:
 -- 1. builds the `syscall` table: argument checks with CraftOS wording, and
 --    errors raised at the caller's level, around the plugin's natives;
--- 2. wraps `coroutine.yield`, `coroutine.resume` and `coroutine.wrap`, so that
---    every event the emulator hands to this computer's top-level coroutine
---    passes through `native.received` first. That is how `peekEvent` knows
---    which events the program has already received, and how a cancelled
---    timer's event is kept from the program even after it was handed over.
---    Event filters of top-level yields are applied here instead of in the
---    emulator, so that no event bypasses `received`.
+-- 2. installs the plugin's native `coroutine.yield`, `coroutine.create` and
+--    `coroutine.wrap` (src/binding/fast.rs): every event the emulator hands
+--    to this computer's top-level coroutine passes through them first. That
+--    is how `peekEvent` knows which events the program has already received,
+--    and how a cancelled timer's event is kept from the program even after
+--    it was handed over. `coroutine.resume` stays Lua's own.
 local native = ...
 
 local type, select, error, pcall, tostring = type, select, error, pcall, tostring
-local co_yield, co_resume, co_create, co_running =
-    coroutine.yield, coroutine.resume, coroutine.create, coroutine.running
 
 ------------------------------------------------------------------------------
 -- Errors
@@ -57,14 +54,15 @@ end
 ------------------------------------------------------------------------------
 -- Signal handlers
 
-local handler_depth = 0
+local handler_depth = native.handler_depth
 
--- Runs a handler where the emulator cannot be yielded to. Its errors are
--- shown on the computer and the program goes on.
+-- Runs a handler where the emulator cannot be yielded to (the native yield
+-- refuses while the depth is above 0). Its errors are shown on the computer
+-- and the program goes on.
 local function run_handler(handler, signal)
-    handler_depth = handler_depth + 1
+    handler_depth(1)
     local ok, err = pcall(handler, signal)
-    handler_depth = handler_depth - 1
+    handler_depth(-1)
     -- Even showing the error may fail (at Lua's C-stack limit, say): the
     -- program goes on regardless.
     if not ok then pcall(show_error, err) end
@@ -73,63 +71,7 @@ end
 ------------------------------------------------------------------------------
 -- Coroutines
 
--- Coroutines currently resumed from Lua. A yield from any other coroutine
--- goes to the emulator: it is a wait for the next event.
-local resumed_from_lua = setmetatable({}, { __mode = "k" })
-
--- (Varargs pass through tail calls rather than tables: these run on every
--- resume and every event, so they allocate nothing.)
-local function after_resume(thread, outer, ...)
-    resumed_from_lua[thread] = outer
-    return ...
-end
-
-local function resume(thread, ...)
-    if type(thread) ~= "thread" then return co_resume(thread, ...) end
-    local outer = resumed_from_lua[thread]
-    resumed_from_lua[thread] = true
-    return after_resume(thread, outer, co_resume(thread, ...))
-end
-
-local function after_wrap(ok, ...)
-    if ok then return ... end
-    error((...), 2) -- a tail call: level 2 is whoever called the wrapped function
-end
-
-local function wrap(fn)
-    local thread = co_create(fn)
-    return function(...) return after_wrap(resume(thread, ...)) end
-end
-
--- What the emulator treats as an event filter: a string (or number) first
--- value of the top-level yield.
-local function as_filter(value)
-    local kind = type(value)
-    if kind == "string" then return value end
-    if kind == "number" then return tostring(value) end
-    return nil
-end
-
--- Hands an event from the emulator to the program, or swallows it and waits
--- for the next (a tail call, so waiting longer does not grow the stack).
-local function deliver(filter, name, ...)
-    if native.received(name, (...))
-        and (filter == nil or name == filter or name == "terminate") then
-        return name, ...
-    end
-    return deliver(filter, co_yield())
-end
-
-local function yield(...)
-    if resumed_from_lua[co_running()] then return co_yield(...) end
-    -- A yield to the emulator: impossible while a handler runs.
-    if handler_depth > 0 then
-        error("cannot yield inside a signal handler", 2)
-    end
-    return deliver(as_filter((...)), co_yield())
-end
-
-coroutine.resume, coroutine.wrap, coroutine.yield = resume, wrap, yield
+coroutine.yield, coroutine.create, coroutine.wrap = native.yield, native.create, native.wrap
 
 ------------------------------------------------------------------------------
 -- The syscall table

@@ -30,6 +30,11 @@ fn native_events_still_flow_interleaved() {
 }
 
 #[test]
+fn coroutines_behave_as_lua_s_and_native_events_are_not_starved() {
+    run_lua_test("receive_coroutines.lua", &[0], &[0], 9);
+}
+
+#[test]
 fn reboot_isolates_the_new_incarnation_from_the_old_one() {
     let program = lua_test_source("receive_reboot.lua");
     let host = TestHost::new("reboot", None);

@@ -1042,5 +1042,125 @@ unsafe fn install_natives(l: *mut lua_State) {
         lua::lua_setglobal(l, c"term".as_ptr());
 
         crate::vfs::install(l);
+        install_bench_modem(l);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A modem stand-in, for benchmarks
+
+/// One `benchmodem.transmit` in flight: the values of the emulator's
+/// `modem_message` (the message copied, as the modem copies it).
+struct Transmission {
+    channel: f64,
+    message: Message,
+}
+
+enum Message {
+    Nil,
+    Boolean(bool),
+    Number(f64),
+    Text(Vec<u8>),
+}
+
+/// Transmissions per target computer ID, oldest first. The providers queued
+/// with a target run in the same order, each taking the oldest one.
+static AIR: Mutex<Option<std::collections::HashMap<c_int, VecDeque<Transmission>>>> =
+    Mutex::new(None);
+
+fn air() -> MutexGuard<'static, Option<std::collections::HashMap<c_int, VecDeque<Transmission>>>> {
+    AIR.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `benchmodem.transmit(id, channel, message) -> boolean`: what a CraftOS-PC
+/// modem does for one receiver — queue an event provider with the target
+/// that pushes `"modem_message", "top", channel, channel, message, 0` — with
+/// a scalar message. False when no computer has that ID. The baseline of
+/// the cross-computer benchmarks (the host has no peripherals).
+unsafe fn bench_transmit_imp(l: *mut lua_State) -> NativeResult {
+    // SAFETY: valid state and indices; reads only.
+    let (id, channel, message) = unsafe {
+        let id = check_integer(l, 1, "transmit")? as c_int;
+        let channel = check_number(l, 2, "transmit")?;
+        let message = match lua::lua_type(l, 3) {
+            lua::LUA_TBOOLEAN => Message::Boolean(lua::lua_toboolean(l, 3) != 0),
+            lua::LUA_TNUMBER => Message::Number(check_number(l, 3, "transmit")?),
+            lua::LUA_TSTRING => Message::Text(check_bytes(l, 3, "transmit")?),
+            _ => Message::Nil,
+        };
+        (id, channel, message)
+    };
+    let sent = {
+        let mut air = air();
+        let queue = air
+            .get_or_insert_with(Default::default)
+            .entry(id)
+            .or_default();
+        queue.push_back(Transmission { channel, message });
+        // SAFETY: looks the computer up under the list lock; the provider is
+        // a plain function and carries only the target ID.
+        let queued = unsafe {
+            emu::hc_queue_rust_event_by_id(
+                id,
+                bench_modem_provider,
+                std::ptr::null_mut(),
+                id.into(),
+            )
+        };
+        if queued == 0 {
+            queue.pop_back();
+        }
+        queued != 0
+    };
+    // SAFETY: valid state, one free slot (C functions get LUA_MINSTACK).
+    unsafe { lua::lua_pushboolean(l, c_int::from(sent)) };
+    Ok(1)
+}
+native!(bench_transmit, bench_transmit_imp);
+
+/// The provider of a transmission: pushes the oldest one for this computer.
+unsafe extern "C" fn bench_modem_provider(
+    l: *mut lua_State,
+    _ctx: *mut c_void,
+    data: i64,
+) -> *const c_char {
+    let next = air()
+        .as_mut()
+        .and_then(|air| air.get_mut(&(data as c_int)))
+        .and_then(VecDeque::pop_front);
+    let Some(Transmission { channel, message }) = next else {
+        return c"".as_ptr();
+    };
+    // SAFETY: `l` is the fresh parameter thread the host handed to this
+    // provider, with room for at least 4 values; one more is reserved.
+    unsafe {
+        lua::lua_checkstack(l, 5);
+        lua::lua_pushstring(l, c"top".as_ptr());
+        lua::lua_pushnumber(l, channel);
+        lua::lua_pushnumber(l, channel);
+        match &message {
+            Message::Nil => lua::lua_pushnil(l),
+            Message::Boolean(b) => lua::lua_pushboolean(l, c_int::from(*b)),
+            Message::Number(n) => lua::lua_pushnumber(l, *n),
+            Message::Text(t) => {
+                lua::lua_pushlstring(l, t.as_ptr().cast(), t.len());
+            }
+        }
+        lua::lua_pushnumber(l, 0.0);
+    }
+    c"modem_message".as_ptr()
+}
+
+/// The `benchmodem` global.
+///
+/// # Safety
+/// `l` is the computer's main state, on its thread.
+unsafe fn install_bench_modem(l: *mut lua_State) {
+    // SAFETY: valid state; balanced stack operations.
+    unsafe {
+        lua::lua_createtable(l, 0, 1);
+        lua::lua_pushcfunction(l, bench_transmit);
+        lua::lua_setfield(l, -2, c"transmit".as_ptr());
+        lua::lua_setglobal(l, c"benchmodem".as_ptr());
     }
 }

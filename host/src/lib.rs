@@ -11,6 +11,7 @@
 //! process-global, as in the emulator): [`Host::load`] waits until any other
 //! host of the process has shut down.
 
+pub mod artifact;
 mod computer;
 mod emu;
 pub mod lua_ffi;

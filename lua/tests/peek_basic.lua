@@ -77,9 +77,9 @@ t = syscall.timer(0)
 check.busy_until(something_waits)
 syscall.cancel(t)
 check.eq(syscall.peekEvent(), nil, "peekEvent never shows a cancelled timer's waiting event")
-os.queueEvent("first") -- native: ahead of the timer in the emulator's queue
+syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy_until(something_waits)
+check.until_fired()
 os.pullEvent("first") -- the timer event is handed over in the same batch
 name = syscall.peekEvent()
 check.eq(name, "timer", "the expired timer's event is handed over behind 'first'")

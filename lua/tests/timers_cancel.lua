@@ -42,11 +42,9 @@ e = table.pack(os.pullEventRaw())
 check.eq(e[1], "after", "cancel removes an expired timer's event still in the plugin's queue")
 
 -- Expired and already handed to the emulator in a batch. Control first.
--- (A native "first" waits ahead in the emulator's queue: receiving it hands
--- the timer's event over in the same batch.)
-os.queueEvent("first") -- native: ahead of the timer in the emulator's queue
+syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.until_expired(t)
+check.until_fired()
 os.pullEvent("first")
 syscall.queueEvent("after", {})
 e = table.pack(os.pullEventRaw())
@@ -54,9 +52,9 @@ check.ok(e[1] == "timer" and type(e[2]) == "table" and e[2].id == t,
     "a handed-over timer event arrives next when not cancelled (control)", check.show_event(e))
 os.pullEvent("after")
 
-os.queueEvent("first") -- native: ahead of the timer in the emulator's queue
+syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.until_expired(t)
+check.until_fired()
 os.pullEvent("first") -- the timer's event is handed over in the same batch
 syscall.cancel(t)
 syscall.queueEvent("after", {})
@@ -64,18 +62,18 @@ e = table.pack(os.pullEventRaw())
 check.eq(e[1], "after", "cancel stops a timer event already handed over (pullEventRaw)")
 
 -- The same through a plain coroutine.yield() and a filtered os.pullEvent.
-os.queueEvent("first") -- native: ahead of the timer in the emulator's queue
+syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.until_expired(t)
+check.until_fired()
 coroutine.yield("first")
 syscall.cancel(t)
 syscall.queueEvent("after", {})
 e = table.pack(coroutine.yield())
 check.eq(e[1], "after", "cancel stops a handed-over timer event (coroutine.yield)")
 
-os.queueEvent("first") -- native: ahead of the timer in the emulator's queue
+syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.until_expired(t)
+check.until_fired()
 os.pullEvent("first")
 syscall.cancel(t)
 local native = os.startTimer(0.05)
@@ -84,9 +82,9 @@ check.ok(e[2] == native, "os.pullEvent(\"timer\") skips a cancelled handed-over 
     check.show_event(e))
 
 -- An alarm that fired and was handed over.
-os.queueEvent("first")
+syscall.queueEvent("first", {})
 local a2 = syscall.alarm((os.time() + 0.002) % 24)
-check.busy_until(function() return syscall.peekEvent() == "alarm" end)
+check.until_fired()
 os.pullEvent("first")
 check.eq((syscall.peekEvent()), "alarm", "the fired alarm's event is handed over behind 'first'")
 syscall.cancel(a2)

@@ -2,8 +2,11 @@
 //! event the emulator hands to the program, or runs as a signal handler or
 //! default action.
 
+use std::ffi::{c_int, c_void};
+
 use mlua::{ffi, Lua, Table};
 
+use super::fast::Fast;
 use super::state::{with_state, Disposition, Handed};
 use crate::core::kernel::Kernel;
 use crate::core::queue::{Item, TimerId, ALARM_BIT};
@@ -18,20 +21,133 @@ pub struct Event {
     pub timer: Option<TimerId>,
 }
 
-/// Delivers the next item of this computer's queue. When it becomes an
-/// event, its parameter table is pushed onto `thread` and its name returned.
+/// A provider's work: delivers the next event of this computer's queue,
+/// running the items before it that are not events (handlers, default
+/// actions, stop gates). Its parameter table is pushed onto `thread` and
+/// its name returned; `None` when the queue ran out first.
 pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Vec<u8>>> {
     let (kernel, ticket) = with_state(lua, |s| (s.kernel.clone(), s.ticket))?;
-    let Some(item) = kernel.pop(ticket) else {
-        return Ok(None);
-    };
-    let data = item.is_data();
-    let delivered = hand_over(lua, thread, &kernel, ticket, item);
-    if data && !matches!(delivered, Ok(Some(_))) {
-        // It will never be received: stop counting it against the limit.
-        kernel.acknowledge(ticket, 1);
+    let mut first = true;
+    while let Some(item) = kernel.pop_for_provider(ticket, first) {
+        first = false;
+        let data = item.is_data();
+        let delivered = hand_over(lua, thread, &kernel, ticket, item);
+        if data && !matches!(delivered, Ok(Some(_))) {
+            // It will never be received: stop counting it against the limit.
+            kernel.acknowledge(ticket, 1);
+        }
+        match delivered {
+            Ok(Some(name)) => return Ok(Some(name)),
+            Ok(None) => {}
+            // Go on with the next item: nothing else may come to deliver it.
+            Err(error) => eprintln!(
+                "phoenix-events: computer {}: event lost: {error}",
+                ticket.pid
+            ),
+        }
     }
-    delivered
+    Ok(None)
+}
+
+/// Direct delivery (see `fast`): takes the next item if it becomes an event
+/// without running Lua code, and pushes its name and parameter table onto
+/// `state`. Returns the number of values pushed.
+///
+/// # Safety
+/// `state` is the top-level coroutine of this computer, inside `co_yield`,
+/// on the computer's thread, with the stack `[filter, nil]`.
+pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<c_int> {
+    // SAFETY: `Fast` exists only once `install` initialised mlua here.
+    let lua = unsafe { Lua::get_or_init_from_ptr(state) };
+    let item = with_state(lua, |s| {
+        s.kernel.take_direct(s.ticket, |item| match item {
+            Item::Remote { .. } | Item::Local { .. } | Item::Timer(_) => true,
+            Item::Signal(signal) => s.becomes_event(*signal),
+            Item::Terminate | Item::Gate => false,
+        })
+    })
+    .ok()??;
+    // SAFETY: two slots are reserved on `state`, a thread of this state.
+    if unsafe { ffi::lua_checkstack(state, 2) } == 0 {
+        return None;
+    }
+    let pushed = match item {
+        Item::Remote { sender, name, data } => push_remote(lua, state, sender, &name, &data),
+        Item::Local { name, handle } => match with_state(lua, |s| s.take_local(handle)) {
+            Ok(Some(params)) => push_event(lua, state, &name, params),
+            _ => return None,
+        },
+        other => match event_of(lua, &other) {
+            Ok(Some(event)) => push_event(lua, state, &event.name, event.params),
+            Ok(None) => return None,
+            Err(error) => Err(error),
+        },
+    };
+    match pushed {
+        Ok(()) => Some(2),
+        Err(error) => {
+            eprintln!(
+                "phoenix-events: computer {}: event lost: {error}",
+                fast.ticket.pid
+            );
+            None
+        }
+    }
+}
+
+/// Pushes `name, params` onto `state` (two slots reserved), in one
+/// protected call of mlua: an allocation failure is caught there rather than
+/// unwinding through Rust frames (the closure only borrows `name`).
+fn push_event(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    name: &[u8],
+    params: Table,
+) -> mlua::Result<()> {
+    // SAFETY: inside the protected call the stack is `[params]`; the name is
+    // pushed and put below it, and both move to `state`, a thread of the
+    // same state with the room reserved by the caller.
+    unsafe {
+        lua.exec_raw::<()>(params, |own| {
+            ffi::lua_pushlstring(own, name.as_ptr().cast(), name.len());
+            ffi::lua_insert(own, 1);
+            ffi::lua_xmove(own, state, 2);
+        })
+    }
+}
+
+/// Pushes `"remote_event", {sender, type, data}` onto `state` (two slots
+/// reserved): the table is built in one protected call, then pushed.
+fn push_remote(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    sender: Pid,
+    name: &[u8],
+    data: &crate::core::value::Payload,
+) -> mlua::Result<()> {
+    let params = super::convert::remote_params(lua, sender, name, data)?;
+    push_event(lua, state, b"remote_event", params)
+}
+
+/// The program received the table at `params` from the emulator: updates
+/// the handed list. Returns false when the program must not see it.
+///
+/// # Safety
+/// `state` is a thread of this computer's state, on its thread.
+pub unsafe fn receive_handed(
+    state: *mut ffi::lua_State,
+    fast: &Fast,
+    params: *const c_void,
+) -> bool {
+    // SAFETY: `Fast` exists only once `install` initialised mlua here.
+    let lua = unsafe { Lua::get_or_init_from_ptr(state) };
+    let Ok(Some((visible, data_events))) = with_state(lua, |s| s.receive(params)) else {
+        return true; // not one of ours
+    };
+    if data_events > 0 {
+        fast.kernel.acknowledge(fast.ticket, data_events);
+    }
+    visible
 }
 
 /// Runs `item` or turns it into an event handed to the program.
@@ -70,7 +186,7 @@ fn hand_over(
     };
     push_onto(lua, thread, &event.params)?;
     with_state(lua, |s| {
-        s.handed.push_back(Handed {
+        s.hand(Handed {
             name: event.name.clone(),
             params: event.params,
             timer: event.timer,

@@ -7,11 +7,13 @@
 
 pub(crate) mod convert;
 mod delivery;
+mod fast;
 mod services;
 mod state;
 mod syscalls;
 
 use std::ffi::c_int;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use mlua::{ffi, Function, Lua, Table};
@@ -57,7 +59,15 @@ pub fn install(
         .get::<Table>("os")
         .and_then(|os| os.get::<Function>("time"))
         .ok();
+    let mailbox = kernel
+        .mailbox(ticket)
+        .ok_or_else(|| mlua::Error::runtime("the process ended while starting"))?;
+    let fast = Rc::new(fast::Fast::new(kernel.clone(), ticket, mailbox));
     let natives = syscalls::natives(lua)?;
+    let (co_wrap, co_create, co_yield) = fast::natives(lua, fast.clone())?;
+    natives.set("yield", co_yield)?;
+    natives.set("create", co_create)?;
+    natives.set("wrap", co_wrap)?;
     services::add_natives(lua, &natives)?;
     let (syscall, run_handler, show_error): (Table, Function, Function) = lua
         .load(PRELUDE)
@@ -69,6 +79,7 @@ pub fn install(
         run_handler,
         show_error,
         os_time,
+        fast,
     ));
     lua.set_named_registry_value(
         INCARNATION_KEY.to_str().expect("ASCII key"),

@@ -2,10 +2,13 @@
 //! computer's Lua state (so it is freed when the state closes).
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::c_void;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use mlua::{Function, Lua, Table};
 
+use super::fast::Fast;
 use crate::core::kernel::Kernel;
 use crate::core::queue::TimerId;
 use crate::core::signals::default_action;
@@ -35,8 +38,10 @@ pub struct ProcessState {
     pub ticket: Ticket,
     /// `signal()` replacements: `Some` a handler, `None` removed.
     handlers: HashMap<i32, Option<Function>>,
-    /// Oldest first, exactly as the emulator queued them.
+    /// Oldest first, exactly as the emulator queued them. Its length is
+    /// mirrored in `fast.handed`.
     pub handed: VecDeque<Handed>,
+    pub fast: Rc<Fast>,
     /// Parameter tables of `queueEvent` events still in the kernel queue.
     locals: HashMap<u64, Table>,
     next_local: u64,
@@ -54,12 +59,14 @@ impl ProcessState {
         run_handler: Function,
         show_error: Function,
         os_time: Option<Function>,
+        fast: Rc<Fast>,
     ) -> ProcessState {
         ProcessState {
             kernel,
             ticket,
             handlers: HashMap::new(),
             handed: VecDeque::new(),
+            fast,
             locals: HashMap::new(),
             next_local: 0,
             run_handler,
@@ -106,21 +113,27 @@ impl ProcessState {
         }
     }
 
-    /// The program received `params`: it and everything handed before it
-    /// are gone. Returns whether the program may see it (false when it was
-    /// cancelled) and how many data events left the handed list, or `None`
-    /// when it is not one of ours.
-    pub fn receive(&mut self, params: &Table) -> Option<(bool, usize)> {
-        let pointer = params.to_pointer();
+    /// An event was handed to the emulator.
+    pub fn hand(&mut self, event: Handed) {
+        self.handed.push_back(event);
+        self.fast.handed.set(self.handed.len());
+    }
+
+    /// The program received the table at `params`: it and everything handed
+    /// before it are gone. Returns whether the program may see it (false
+    /// when it was cancelled) and how many data events left the handed
+    /// list, or `None` when it is not one of ours.
+    pub fn receive(&mut self, params: *const c_void) -> Option<(bool, usize)> {
         let position = self
             .handed
             .iter()
-            .position(|e| e.params.to_pointer() == pointer)?;
+            .position(|e| e.params.to_pointer() == params)?;
         let (mut visible, mut data) = (true, 0);
         for event in self.handed.drain(..=position) {
             data += usize::from(event.data);
             visible = !event.cancelled; // the last one is the one received
         }
+        self.fast.handed.set(self.handed.len());
         Some((visible, data))
     }
 }

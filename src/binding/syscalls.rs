@@ -38,7 +38,15 @@ pub fn natives(lua: &Lua) -> mlua::Result<Table> {
     natives.set("timer", lua.create_function(timer)?)?;
     natives.set("alarm", lua.create_function(alarm)?)?;
     natives.set("cancel", lua.create_function(cancel)?)?;
-    natives.set("received", lua.create_function(received)?)?;
+    natives.set(
+        "handler_depth",
+        lua.create_function(|lua, change: i32| {
+            with_state(lua, |s| {
+                let depth = &s.fast.handler_depth;
+                depth.set(depth.get().saturating_add_signed(change));
+            })
+        })?,
+    )?;
     natives.set(
         "stderr",
         lua.create_function(|_, message: String| {
@@ -202,19 +210,6 @@ fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
     with_state(lua, |s| s.cancel_handed(id))?;
     kernel.cancel(ticket, id);
     Ok(())
-}
-
-/// Called by the coroutine wrapper for every event the emulator hands to the
-/// program. False means: swallow it (cancelled, or the computer is going down).
-fn received(lua: &Lua, (_name, params): (Value, Value)) -> mlua::Result<bool> {
-    with_state(lua, |s| {
-        let ours = match &params {
-            Value::Table(params) => s.receive(params),
-            _ => None,
-        };
-        let (visible, data_events) = ours.unwrap_or((true, 0));
-        s.kernel.acknowledge(s.ticket, data_events) && visible
-    })
 }
 
 /// A pid is an integral number within the computer ID range.

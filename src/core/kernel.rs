@@ -7,6 +7,7 @@
 //! what keeps a port from being used after its process has exited.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,53 @@ pub trait ComputerPort: Send + Sync {
     fn notify(&self, ticket: Ticket);
     /// Shuts the computer down; a busy one stops at its next yield.
     fn power_off(&self);
+}
+
+/// What a process's own thread may read without the table lock.
+///
+/// Wake-up protocol (no lost wake-up, few notifications):
+/// - A pusher, under the lock, queues the item, publishes the new length in
+///   `queued`, then notifies (queues one provider) only if it swaps `armed`
+///   from true to false.
+/// - The program, about to wait in the emulator, sets `armed` and then reads
+///   `queued` (both SeqCst): if it sees nothing, any later push sees `armed`
+///   and notifies. If it sees items it takes the lock ([`Kernel::take_direct`]
+///   or [`Kernel::prepare_wait`]), which leaves a provider queued whenever
+///   items are left waiting.
+/// - A provider that finds the queue empty re-arms (it runs only while the
+///   program waits in the emulator).
+pub struct Mailbox {
+    alive: AtomicBool,
+    queued: AtomicUsize,
+    armed: AtomicBool,
+    port: Arc<dyn ComputerPort>,
+}
+
+impl Mailbox {
+    /// Whether the incarnation is current and its computer on. Read on the
+    /// process's own thread, whose computer is alive while its Lua runs.
+    pub fn is_open(&self) -> bool {
+        self.alive.load(Ordering::Acquire) && self.port.is_running()
+    }
+
+    /// Items waiting in the kernel queue (a snapshot).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// The program is about to wait in the emulator: from now on a push
+    /// notifies. Returns whether items are already waiting (then the caller
+    /// must go through the lock).
+    pub fn arm(&self) -> bool {
+        self.armed.store(true, Ordering::SeqCst);
+        self.queued.load(Ordering::SeqCst) != 0
+    }
+
+    /// The program runs again: it will look at the queue at its next wait,
+    /// so pushes need not notify.
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +117,10 @@ type TimerKey = (Ticket, TimerId);
 
 struct Process {
     incarnation: u32,
-    port: Box<dyn ComputerPort>,
+    port: Arc<dyn ComputerPort>,
+    mailbox: Arc<Mailbox>,
+    /// Providers queued with the emulator and not run yet.
+    providers: usize,
     queue: EventQueue,
     timers: HashSet<TimerId>,
     next_timer: TimerId,
@@ -145,6 +196,9 @@ impl Kernel {
         let timers = {
             let mut table = self.lock();
             table.closing = true;
+            for process in table.processes.values() {
+                process.mailbox.alive.store(false, Ordering::Release);
+            }
             table.processes.clear();
             table.services.clear();
             table.timers.take()
@@ -164,15 +218,24 @@ impl Kernel {
     /// Starts a new incarnation of process `pid` (a computer booted).
     /// Whatever an older incarnation left behind is discarded.
     pub fn spawn(&self, pid: Pid, port: Box<dyn ComputerPort>) -> Ticket {
+        let port: Arc<dyn ComputerPort> = Arc::from(port);
         let mut table = self.lock();
         table.next_incarnation = table.next_incarnation.wrapping_add(1).max(1);
         let ticket = Ticket {
             pid,
             incarnation: table.next_incarnation,
         };
+        let mailbox = Arc::new(Mailbox {
+            alive: AtomicBool::new(true),
+            queued: AtomicUsize::new(0),
+            armed: AtomicBool::new(true),
+            port: port.clone(),
+        });
         let process = Process {
             incarnation: ticket.incarnation,
             port,
+            mailbox,
+            providers: 0,
             queue: EventQueue::new(self.limits),
             timers: HashSet::new(),
             next_timer: 1,
@@ -180,6 +243,7 @@ impl Kernel {
             stopped: false,
         };
         if let Some(old) = table.processes.insert(pid, process) {
+            old.mailbox.alive.store(false, Ordering::Release);
             let old_ticket = Ticket {
                 pid,
                 incarnation: old.incarnation,
@@ -195,6 +259,7 @@ impl Kernel {
         let mut table = self.lock();
         if table.current(ticket).is_some() {
             if let Some(process) = table.processes.remove(&ticket.pid) {
+                process.mailbox.alive.store(false, Ordering::Release);
                 table.disarm_all(ticket, &process);
             }
             table.services.release(ticket);
@@ -205,6 +270,11 @@ impl Kernel {
     #[cfg(test)]
     pub fn is_current(&self, ticket: Ticket) -> bool {
         self.lock().current(ticket).is_some()
+    }
+
+    /// The lock-free view of incarnation `ticket`, for its own thread.
+    pub fn mailbox(&self, ticket: Ticket) -> Option<Arc<Mailbox>> {
+        self.lock().current(ticket).map(|p| p.mailbox.clone())
     }
 
     /// The program received `count` delivered data events (they no longer
@@ -251,6 +321,7 @@ impl Kernel {
         if signal == SIGCONT {
             process.stopped = false;
             process.queue.drop_pending_stops();
+            process.publish();
             self.gate.notify_all();
         }
         if target == sender.pid {
@@ -261,7 +332,7 @@ impl Kernel {
             incarnation: process.incarnation,
         };
         match process.queue.push(Item::Signal(signal)) {
-            Ok(()) => process.port.notify(ticket),
+            Ok(()) => process.wake(ticket),
             Err(Full) => eprintln!(
                 "phoenix-events: computer {target} has {} items waiting; signal {signal} refused",
                 process.queue.waiting()
@@ -283,10 +354,11 @@ impl Kernel {
         let item = Item::Remote { sender, name, data };
         let queued = process.queue.push(item).is_ok();
         if queued {
-            process.port.notify(Ticket {
+            let ticket = Ticket {
                 pid: target,
                 incarnation: process.incarnation,
-            });
+            };
+            process.wake(ticket);
         }
         queued
     }
@@ -297,13 +369,63 @@ impl Kernel {
         let mut table = self.lock();
         let process = table.current(ticket).ok_or(Full)?;
         process.queue.push(item)?;
-        process.port.notify(ticket);
+        process.wake(ticket);
         Ok(())
     }
 
-    /// Takes the next item to deliver, on the process's own thread.
+    /// Takes the next item for a provider, on the process's own thread.
+    /// `first` says this is the provider's first pop (it is no longer
+    /// queued). Signals left behind keep a provider queued
+    /// ([`Process::chain`]); an empty queue re-arms: the program waits in the
+    /// emulator.
+    pub fn pop_for_provider(&self, ticket: Ticket, first: bool) -> Option<Item> {
+        let mut table = self.lock();
+        let process = table.current(ticket)?;
+        if first {
+            process.providers = process.providers.saturating_sub(1);
+        }
+        let item = process.queue.pop();
+        process.publish();
+        if item.is_none() {
+            process.mailbox.armed.store(true, Ordering::SeqCst);
+        } else if process.queue.has_specials() {
+            process.chain(ticket);
+        }
+        item
+    }
+
+    /// Takes the next item as a provider's later pop would.
     pub fn pop(&self, ticket: Ticket) -> Option<Item> {
-        self.lock().current(ticket)?.queue.pop()
+        self.pop_for_provider(ticket, false)
+    }
+
+    /// Direct delivery, at a top-level wait when none of the process's events
+    /// wait in the emulator's queue: takes the next item, already counted as
+    /// received, if `direct` accepts it (an event needing no Lua code to
+    /// become one), no signal, terminate or stop gate waits anywhere in the
+    /// queue (those go through providers, all in one batch, so that handlers
+    /// run before the program receives its next event), and the process is
+    /// neither stopped nor shut down. Otherwise prepares the wait in the
+    /// emulator (see [`Kernel::prepare_wait`]) and returns `None`.
+    pub fn take_direct(&self, ticket: Ticket, direct: impl Fn(&Item) -> bool) -> Option<Item> {
+        let mut table = self.lock();
+        let process = table.current(ticket)?;
+        let open = !process.stopped && process.port.is_running();
+        if open && !process.queue.has_specials() && process.queue.front().is_some_and(direct) {
+            let item = process.queue.pop_received();
+            process.publish();
+            return item;
+        }
+        process.prepare_wait(ticket);
+        None
+    }
+
+    /// The program is about to wait in the emulator with items possibly
+    /// waiting: leaves a provider queued for them, or arms when there are none.
+    pub fn prepare_wait(&self, ticket: Ticket) {
+        if let Some(process) = self.lock().current(ticket) {
+            process.prepare_wait(ticket);
+        }
     }
 
     /// A copy of the first waiting item for which `is_event` holds.
@@ -360,6 +482,7 @@ impl Kernel {
             }
         }
         process.queue.remove_timer(id);
+        process.publish();
     }
 
     /// Stops the process (SIGSTOP's default action): it will wait at the
@@ -369,7 +492,7 @@ impl Kernel {
         if let Some(process) = table.current(ticket) {
             process.stopped = true;
             process.queue.push_gate_first();
-            process.port.notify(ticket);
+            process.wake(ticket);
         }
     }
 
@@ -404,7 +527,7 @@ impl Kernel {
         if let Some(process) = table.current(ticket) {
             if process.timers.remove(&id) {
                 process.queue.push_timer(id);
-                process.port.notify(ticket);
+                process.wake(ticket);
             }
         }
     }
@@ -416,6 +539,48 @@ impl Kernel {
 }
 
 impl Process {
+    /// Publishes the queue length for the lock-free check of the program.
+    fn publish(&self) {
+        self.mailbox
+            .queued
+            .store(self.queue.waiting(), Ordering::SeqCst);
+    }
+
+    /// After a push: publish, and notify if the program waits unwarned.
+    fn wake(&mut self, ticket: Ticket) {
+        self.publish();
+        if self.mailbox.armed.swap(false, Ordering::SeqCst) {
+            self.providers += 1;
+            self.port.notify(ticket);
+        }
+    }
+
+    /// Before a wait in the emulator: waiting items need a provider queued
+    /// (one is enough: the program takes the next ones itself once it has
+    /// received its event, and providers chain through signals, see
+    /// [`Process::chain`]); no items: arm.
+    fn prepare_wait(&mut self, ticket: Ticket) {
+        if self.queue.waiting() == 0 {
+            self.mailbox.armed.store(true, Ordering::SeqCst);
+            return;
+        }
+        self.mailbox.armed.store(false, Ordering::SeqCst);
+        self.chain(ticket);
+    }
+
+    /// Keeps one provider queued while items wait. A provider that takes an
+    /// item while a signal, terminate or gate waits behind it queues the next
+    /// provider itself: the emulator drains providers in a batch, so every
+    /// handler queued runs before the program receives the first event of
+    /// the batch, as with one provider per item. (Without those, the program
+    /// takes the rest directly once it has received the event.)
+    fn chain(&mut self, ticket: Ticket) {
+        if self.providers == 0 && self.queue.waiting() != 0 {
+            self.providers = 1;
+            self.port.notify(ticket);
+        }
+    }
+
     /// The next free ID: timers count up from 1 below 2^31, alarms the same
     /// with bit 31 set; IDs still pending are skipped.
     fn allocate_timer_id(&mut self, alarm: bool) -> TimerId {

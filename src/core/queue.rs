@@ -40,6 +40,10 @@ impl Item {
         matches!(self, Item::Remote { .. } | Item::Local { .. })
     }
 
+    fn is_special(&self) -> bool {
+        matches!(self, Item::Signal(_) | Item::Terminate | Item::Gate)
+    }
+
     fn bytes(&self) -> usize {
         match self {
             Item::Remote { name, data, .. } => name.len() + data.bytes(),
@@ -65,6 +69,9 @@ pub struct EventQueue {
     /// of any kind (signals, terminate, gates and timer events count here;
     /// timers are bounded by their own limit).
     limits: Limits,
+    /// Signals, terminates and gates waiting (items that may need Lua code
+    /// or a stop before the next event).
+    specials: usize,
 }
 
 impl EventQueue {
@@ -90,6 +97,11 @@ impl EventQueue {
         Ok(())
     }
 
+    /// Whether a signal, terminate or gate is waiting.
+    pub fn has_specials(&self) -> bool {
+        self.specials != 0
+    }
+
     /// A timer event is never refused: timers are bounded where they are set.
     pub fn push_timer(&mut self, id: TimerId) {
         self.items.push_back(Item::Timer(id));
@@ -98,6 +110,7 @@ impl EventQueue {
     /// A stop gate goes ahead of everything waiting (a stopped process
     /// receives nothing more, whenever it was queued) and is never refused.
     pub fn push_gate_first(&mut self) {
+        self.account(&Item::Gate, true);
         self.items.push_front(Item::Gate);
     }
 
@@ -109,6 +122,18 @@ impl EventQueue {
         if item.is_data() {
             self.in_flight += 1;
         }
+        Some(item)
+    }
+
+    /// The next item, without taking it.
+    pub fn front(&self) -> Option<&Item> {
+        self.items.front()
+    }
+
+    /// Takes the next item, handed straight to the program (received at once).
+    pub fn pop_received(&mut self) -> Option<Item> {
+        let item = self.items.pop_front()?;
+        self.account(&item, false);
         Some(item)
     }
 
@@ -138,9 +163,17 @@ impl EventQueue {
     pub fn drop_pending_stops(&mut self) {
         self.items
             .retain(|item| !matches!(item, Item::Signal(s) if super::signals::is_stop(*s)));
+        self.specials = self.items.iter().filter(|i| i.is_special()).count();
     }
 
     fn account(&mut self, item: &Item, added: bool) {
+        if item.is_special() {
+            if added {
+                self.specials += 1;
+            } else {
+                self.specials -= 1;
+            }
+        }
         if item.is_data() {
             let bytes = item.bytes();
             if added {

@@ -15,7 +15,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::PathBuf;
 use std::ptr::{self, NonNull};
 use std::sync::{Arc, RwLock};
 
@@ -105,7 +105,9 @@ pub unsafe extern "C" fn luaopen_syscall(state: *mut ffi::lua_State) -> c_int {
         Ok(Err(error)) => error,
         Err(_) => "internal panic".to_owned(),
     };
-    eprintln!("phoenix-events: syscall is unavailable on this computer: {failure}");
+    report(&format!(
+        "phoenix-events: syscall is unavailable on this computer: {failure}"
+    ));
     // SAFETY: one slot for the (empty) result table; cannot fail short of
     // memory exhaustion.
     unsafe {
@@ -174,38 +176,71 @@ fn current_kernel() -> Option<Arc<Kernel>> {
 }
 
 unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
-    let started = catch_unwind(|| {
-        // SAFETY: the shim passes a NUL-terminated string it keeps alive.
-        let base = unsafe { CStr::from_ptr(base_path) }
-            .to_string_lossy()
-            .into_owned();
-        let (config, warnings) = Config::load(&Path::new(&base).join("config"));
-        for warning in warnings {
-            eprintln!("{warning}");
-        }
-        let kernel = Kernel::start_with_limits(config.users, config.limits);
-        let previous = KERNEL
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(kernel);
-        if let Some(previous) = previous {
-            previous.shutdown();
-        }
-        if !modules::build() {
-            eprintln!("phoenix-events: out of memory building system.ipc");
-        }
-    });
-    if started.is_err() {
-        let reason = "phoenix-events could not start its kernel";
-        // SAFETY: `failure` is the shim's live std::string.
-        unsafe { phoenix_string_assign(failure, reason.as_ptr().cast(), reason.len()) };
+    // SAFETY: the shim passes a NUL-terminated string it keeps alive.
+    let base = unsafe { CStr::from_ptr(base_path) }.to_bytes();
+    let started = catch_unwind(|| start_kernel(base));
+    let reason = match started {
+        Ok(Ok(())) => return,
+        Ok(Err(reason)) => reason,
+        Err(_) => "phoenix-events could not start its kernel".to_owned(),
+    };
+    // SAFETY: `failure` is the shim's live std::string.
+    unsafe { phoenix_string_assign(failure, reason.as_ptr().cast(), reason.len()) };
+}
+
+/// Reads the configuration (users, limits) under the data root `base` and
+/// starts the kernel.
+fn start_kernel(base: &[u8]) -> Result<(), String> {
+    let base = data_root(base)?;
+    let (config, warnings) = Config::load(&base.join("config"));
+    for warning in warnings {
+        report(&warning);
     }
+    let kernel = Kernel::start_with_limits(config.users, config.limits);
+    let previous = KERNEL
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(kernel);
+    if let Some(previous) = previous {
+        previous.shutdown();
+    }
+    if !modules::build() {
+        report("phoenix-events: out of memory building system.ipc");
+    }
+    Ok(())
+}
+
+/// The data root from the bytes the shim hands over: the emulator's own
+/// path bytes on Unix, UTF-8 converted from its wide string on Windows.
+fn data_root(bytes: &[u8]) -> Result<PathBuf, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| "phoenix-events: the data folder's name is not valid UTF-8".to_owned())
+    }
+}
+
+/// Writes one line to the emulator's stderr; never panics (unlike
+/// `eprintln!`), as it runs in entry points called by the emulator.
+fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 extern "C" fn stop() {
     let kernel = KERNEL.write().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(kernel) = kernel {
-        let _ = catch_unwind(AssertUnwindSafe(|| kernel.shutdown()));
+        // Moved in, so that dropping the kernel is caught as well.
+        let _ = catch_unwind(AssertUnwindSafe(move || {
+            kernel.shutdown();
+            drop(kernel);
+        }));
     }
 }
 

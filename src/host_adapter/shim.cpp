@@ -8,14 +8,29 @@
 #include "phoenix_shim.h"
 
 #include <atomic>
+#include <cstdio>
 #include <exception>
 #include <new>
+#include <stdexcept>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
 
 namespace {
 
 // Set by plugin_init before any computer starts; read from any thread.
 std::atomic<const ccpc::PluginFunctions *> g_functions{nullptr};
 RustCallbacks g_rust{};
+// The PluginInfo of the plugin_init that started the Rust side: only its
+// plugin_deinit stops it (a rejected answer's must not).
+const ccpc::PluginInfo *g_started_info = nullptr;
 
 // The event provider: a plain function, so the std::function owns nothing
 // and the token (a process ticket) travels as the userdata word itself.
@@ -25,40 +40,103 @@ std::string provide_event(lua_State *L, void *token) {
     return name;
 }
 
+// Returned when not even a PluginInfo can be allocated: an ABI version no
+// emulator has, so the emulator rejects it without reading its strings (and
+// then hands it to plugin_deinit, which must not free it).
+ccpc::PluginInfo g_unallocated_info{0, 0, {}, {}, {}};
+
+// The data root as UTF-8 for the Rust side (throws if it cannot be converted).
+std::string base_path_utf8(const ccpc::PluginFunctions &functions) {
+#ifdef _WIN32
+    const std::wstring wide = functions.getBasePath();
+    if (wide.empty()) return {};
+    const int wide_length = static_cast<int>(wide.size());
+    const int length = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, wide.data(), wide_length,
+                                           nullptr, 0, nullptr, nullptr);
+    if (length <= 0) throw std::runtime_error("the data folder's name is not valid Unicode");
+    std::string utf8(static_cast<std::size_t>(length), '\0');
+    WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, wide.data(), wide_length, &utf8[0], length,
+                        nullptr, nullptr);
+    return utf8;
+#else
+    return functions.getBasePath();
+#endif
+}
+
+// Why this emulator's interface cannot be used, or "" if it can. Only the
+// first field of PluginFunctions is read: it is laid out alike in every
+// version and build.
+std::string incompatibility(const ccpc::PluginFunctions *functions) {
+    if (functions == nullptr) return "phoenix-events: the emulator passed no plugin interface";
+    if (functions->abi_version == ccpc::kWindowsDebugAbiVersion) {
+        return "phoenix-events cannot run in a Debug build of CraftOS-PC (plugin ABI 100012): "
+               "its C++ library layouts differ from a Release build's. Use a Release build.";
+    }
+    if (functions->abi_version != ccpc::kPluginAbiVersion) {
+        return "phoenix-events needs the CraftOS-PC v2.8 plugin interface (ABI 12); this emulator "
+               "has ABI " + std::to_string(functions->abi_version) + ".";
+    }
+    return {};
+}
+
+// Refuses the plugin with `reason`. Should even that allocation fail, an
+// ABI version no emulator has refuses it without any string being read.
+void refuse(ccpc::PluginInfo *info, const char *reason) noexcept {
+    try {
+        info->failureReason = reason;
+    } catch (...) {
+        info->abi_version = 0;
+    }
+}
+
 }  // namespace
 
 extern "C" {
 
 ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
                                       const RustCallbacks *rust) noexcept {
+    // The emulator dereferences what plugin_init returns: never NULL.
     auto *info = new (std::nothrow) ccpc::PluginInfo;
-    if (info == nullptr) return nullptr;
+    if (info == nullptr) return &g_unallocated_info;
     try {
         info->apiName = "syscall";
         info->luaopenName = "luaopen_syscall";
-        if (functions == nullptr || functions->abi_version != ccpc::kPluginAbiVersion) {
-            // Another layout: none of its fields may be touched.
-            info->failureReason = "phoenix-events needs the CraftOS-PC v2.8 plugin interface (ABI 12)";
+        const std::string reason = incompatibility(functions);
+        if (!reason.empty()) {
+            // abi_version stays 12, so an emulator of another ABI rejects the
+            // plugin on that field alone, before it reads any string of ours
+            // (whose layout it may not share), and prints its own generic
+            // message: say why here first.
+            std::fprintf(stderr, "%s\n", reason.c_str());
+            info->failureReason = reason;
             return info;
         }
         g_rust = *rust;
         g_functions.store(functions);
         std::string failure;
-        g_rust.start(functions->getBasePath().c_str(), &failure);
+        g_rust.start(base_path_utf8(*functions).c_str(), &failure);
+        g_started_info = info;
         info->failureReason = failure;
     } catch (const std::exception &e) {
-        info->failureReason = std::string("phoenix-events could not start: ") + e.what();
+        std::fprintf(stderr, "phoenix-events could not start: %s\n", e.what());
+        refuse(info, "phoenix-events could not start (see the emulator's standard error)");
     } catch (...) {
-        info->failureReason = "phoenix-events could not start";
+        refuse(info, "phoenix-events could not start");
+    }
+    if (!info->failureReason.empty() || info->abi_version != ccpc::kPluginAbiVersion) {
+        g_functions.store(nullptr);
     }
     return info;
 }
 
 void phoenix_plugin_deinit(ccpc::PluginInfo *info) noexcept {
-    if (g_rust.stop != nullptr) g_rust.stop();
-    g_functions.store(nullptr);
-    phoenix_modules_free();
-    delete info;
+    if (info != nullptr && info == g_started_info) {
+        g_rust.stop();
+        g_functions.store(nullptr);
+        phoenix_modules_free();
+        g_started_info = nullptr;
+    }
+    if (info != &g_unallocated_info) delete info;
 }
 
 // Queues one provider for `computer`; false if the plugin is not running or

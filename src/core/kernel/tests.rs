@@ -43,6 +43,10 @@ fn drain(kernel: &Kernel, ticket: Ticket) -> Vec<Item> {
     std::iter::from_fn(|| kernel.pop(ticket)).collect()
 }
 
+fn is_named(item: Option<Item>, expected: &[u8]) -> bool {
+    matches!(item, Some(Item::Remote { sender: 1, ref name, .. }) if **name == *expected)
+}
+
 fn name(text: &str) -> Box<[u8]> {
     text.as_bytes().into()
 }
@@ -72,9 +76,82 @@ fn signals_queue_in_order_and_notify_the_target() {
     let (a2, c2) = boot(&kernel, 2);
     kernel.kill(a1, 2, 10).unwrap();
     kernel.kill(a1, 2, 12).unwrap();
-    assert_eq!(c2.notified.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        c2.notified.load(Ordering::SeqCst),
+        1,
+        "one provider wakes the target; it takes the rest itself"
+    );
     assert_eq!(drain(&kernel, a2), vec![Item::Signal(10), Item::Signal(12)]);
     assert_eq!(kernel.kill(a1, 1, SIGTERM), Ok(Kill::ToSelf));
+    kernel.shutdown();
+}
+
+#[test]
+fn a_push_notifies_only_a_target_waiting_unwarned() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    let mailbox = kernel.mailbox(a2).unwrap();
+    let notified = || c2.notified.load(Ordering::SeqCst);
+    mailbox.disarm(); // the program runs: it looks at its queue when it next waits
+    assert!(kernel.send(1, 2, name("a"), text("x")));
+    assert_eq!(notified(), 0, "a running target is not notified");
+    assert_eq!(mailbox.queued(), 1);
+    assert!(mailbox.arm(), "arming sees the waiting item");
+    kernel.prepare_wait(a2);
+    assert_eq!(
+        notified(),
+        1,
+        "a wait with items waiting leaves a provider queued"
+    );
+    kernel.prepare_wait(a2);
+    assert_eq!(notified(), 1, "one provider is enough");
+    assert!(kernel.pop_for_provider(a2, true).is_some());
+    assert_eq!(kernel.pop_for_provider(a2, false), None);
+    assert!(!mailbox.arm(), "the provider emptied the queue");
+    kernel.kill(a1, 2, 10).unwrap();
+    assert_eq!(notified(), 2, "an armed (waiting) target is notified");
+    kernel.kill(a1, 2, 12).unwrap();
+    assert_eq!(notified(), 2, "once");
+    kernel.shutdown();
+}
+
+#[test]
+fn direct_delivery_takes_events_in_order_but_not_through_a_stop() {
+    let kernel = Kernel::start(users());
+    let (_, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    let any = |_: &Item| true;
+    assert!(kernel.send(1, 2, name("a"), text("x")));
+    assert!(kernel.send(1, 2, name("b"), text("y")));
+    assert!(is_named(kernel.take_direct(a2, any), b"a"));
+    kernel.stop(a2);
+    assert_eq!(
+        kernel.take_direct(a2, any),
+        None,
+        "stopped: no direct delivery"
+    );
+    assert!(
+        c2.notified.load(Ordering::SeqCst) > 0,
+        "a provider is left queued"
+    );
+    assert_eq!(
+        kernel.take_direct(a2, |item| !matches!(item, Item::Gate)),
+        None
+    );
+    assert_eq!(
+        kernel.mailbox(a2).unwrap().queued(),
+        2,
+        "b and the gate still wait"
+    );
+    // A data event taken directly is received at once: it no longer counts.
+    let (a3, _) = boot(&kernel, 3);
+    for _ in 0..kernel.limits().queue {
+        assert!(kernel.send(1, 3, name("e"), text("x")));
+    }
+    assert!(!kernel.send(1, 3, name("e"), text("x")));
+    assert!(kernel.take_direct(a3, any).is_some());
+    assert!(kernel.send(1, 3, name("e"), text("x")));
     kernel.shutdown();
 }
 
@@ -117,7 +194,6 @@ fn sigcont_resumes_first_and_discards_pending_stops() {
 fn send_reports_whether_the_event_was_queued() {
     let kernel = Kernel::start(users());
     let (b3, c3) = boot(&kernel, 3);
-    let is_named = |item: Option<Item>, expected: &[u8]| matches!(item, Some(Item::Remote { sender: 1, ref name, .. }) if **name == *expected);
     assert!(!kernel.send(1, 9, name("x"), text("a")), "no such process");
     for i in 0..kernel.limits().queue {
         assert!(
@@ -328,10 +404,9 @@ fn configured_limits_bound_queues_and_timers() {
 #[test]
 fn a_stop_takes_effect_ahead_of_what_already_waits() {
     let kernel = Kernel::start(users());
-    let (t, computer) = boot(&kernel, 1);
+    let (t, _) = boot(&kernel, 1);
     kernel.send(2, 1, name("before"), text("a"));
     kernel.stop(t);
-    assert_eq!(computer.notified.load(Ordering::SeqCst), 2);
     assert_eq!(kernel.pop(t), Some(Item::Gate), "the gate comes first");
     assert!(matches!(kernel.pop(t), Some(Item::Remote { .. })));
     kernel.shutdown();

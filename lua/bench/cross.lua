@@ -1,0 +1,124 @@
+-- 7. Between computers, against a modem. Run on computers 0 and 1 (both run
+-- this file). The baseline is what a CraftOS-PC modem does for one receiver:
+-- queue an event provider with the target that pushes a `modem_message`
+-- (the host's `benchmodem.transmit(id, channel, message)`, a stand-in: the
+-- host has no peripherals). Computer 0 measures, interleaved:
+--   ping-pong  one event to 1 and one back, sendEvent vs transmit;
+--   flood      n events one way as fast as the path takes them, then an end
+--              marker answered by 1 with the count received: sendEvent
+--              honours back-pressure (on `false` the sender yields once and
+--              retries), transmit has none (the modem's queue is unbounded).
+-- Payloads are numbers, so both paths copy the same data.
+
+local send, pull, transmit = syscall.sendEvent, os.pullEventRaw, benchmodem.transmit
+local me = os.getComputerID()
+local PING, PONG, FLOOD, COUNT = 1, 2, 3, 4
+
+local function remote(kind)
+    while true do
+        local name, e = pull("remote_event")
+        if name == "remote_event" and e.type == kind then return e.data end
+    end
+end
+
+local function modem(channel)
+    while true do
+        local name, _, ch, _, message = pull("modem_message")
+        if name == "modem_message" and ch == channel then return message end
+    end
+end
+
+local refused = 0 -- sendEvent returned false (queue full) and was retried
+local function send_retrying(pid, kind, data)
+    while not send(pid, kind, data) do
+        refused = refused + 1
+        os.queueEvent("backoff")
+        pull("backoff")
+    end
+end
+
+local function syscall_pingpong(n)
+    for i = 1, n do
+        send(1, "ping", i)
+        remote("pong")
+    end
+end
+
+local function modem_pingpong(n)
+    for i = 1, n do
+        transmit(1, PING, i)
+        modem(PONG)
+    end
+end
+
+local function syscall_flood(n)
+    for i = 1, n do send_retrying(1, "flood", i) end
+    send_retrying(1, "flood", -1)
+    local got = remote("count")
+    if got ~= n then error(("sendEvent flood: %d sent, %d received"):format(n, got)) end
+end
+
+local function modem_flood(n)
+    for i = 1, n do transmit(1, FLOOD, i) end
+    transmit(1, FLOOD, -1)
+    local got = modem(COUNT)
+    if got ~= n then error(("modem flood: %d sent, %d received"):format(n, got)) end
+end
+
+local function echo()
+    while not send(0, "hello", 0) do sleep(0.01) end
+    local flood_syscall, flood_modem = 0, 0
+    while true do
+        local name, a, b, _, d = pull()
+        if name == "remote_event" then
+            if a.type == "ping" then
+                send(0, "pong", a.data)
+            elseif a.type == "flood" then
+                if a.data == -1 then
+                    send_retrying(0, "count", flood_syscall)
+                    flood_syscall = 0
+                else
+                    flood_syscall = flood_syscall + 1
+                end
+            elseif a.type == "stop" then
+                return
+            end
+        elseif name == "modem_message" then
+            if b == PING then
+                transmit(0, PONG, d)
+            elseif b == FLOOD then
+                if d == -1 then
+                    transmit(0, COUNT, flood_modem)
+                    flood_modem = 0
+                else
+                    flood_modem = flood_modem + 1
+                end
+            end
+        end
+    end
+end
+
+bench.run(function()
+    if me == 1 then return echo() end
+    bench.cleanup = function() send(1, "stop", 0) end
+    remote("hello")
+    print("ping-pong between computers 0 and 1 (2 events per round trip)")
+    local r = bench.compare({
+        { "sendEvent ping-pong", syscall_pingpong },
+        { "modem stand-in ping-pong", modem_pingpong },
+    })
+    bench.report("ping-pong round trip between computers", "us",
+        r["sendEvent ping-pong"] / 1e3, r["modem stand-in ping-pong"] / 1e3,
+        "modem stand-in (host provider)")
+    print("one-way flood from 0 to 1")
+    refused = 0
+    r = bench.compare({
+        { "sendEvent flood (retry on false)", syscall_flood },
+        { "modem stand-in flood", modem_flood },
+    }, { hint = 256 })
+    print(("  sendEvent refused (queue full) %d times; each retried after one yield"):format(refused))
+    bench.report("one-way flood between computers", "events/s",
+        1e9 / r["sendEvent flood (retry on false)"], 1e9 / r["modem stand-in flood"],
+        "modem stand-in (host provider)")
+    send(1, "stop", 0)
+end)
