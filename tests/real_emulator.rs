@@ -28,15 +28,6 @@ if os.getComputerID() == 0 then
 end
 "##;
 
-/// The lines computer `id` printed (the prelude prefixes them with `[id] `).
-fn reporter_lines(stdout: &str, id: i32) -> Vec<&str> {
-    let prefix = format!("[{id}] ");
-    stdout
-        .lines()
-        .filter_map(|l| l.trim_start().strip_prefix(prefix.as_str()))
-        .collect()
-}
-
 fn emulator() -> Option<(PathBuf, PathBuf)> {
     let binary = std::env::var_os("CRAFTOS_PC")?;
     let rom = std::env::var_os("CRAFTOS_ROM").expect("CRAFTOS_ROM must name the ROM folder");
@@ -59,14 +50,14 @@ fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&
     let finished = |text: &str| {
         reporters
             .iter()
-            .all(|&id| reporter_lines(text, id).contains(&"done"))
+            .all(|&id| lines_anywhere(text, id).contains(&"done"))
     };
     let Some((stdout, stderr)) = run_in_emulator(label, &script, computers, users, finished) else {
         eprintln!("{file}: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)");
         return;
     };
     for &id in reporters {
-        let lines = reporter_lines(&stdout, id);
+        let lines = lines_anywhere(&stdout, id);
         let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
         assert!(
             lines.contains(&"done") && failed.is_empty(),
@@ -287,4 +278,47 @@ fn chat_example_in_the_real_emulator() {
             ),
         ],
     );
+}
+
+/// The receiving, peeking, sending and timer rules in CraftOS-PC itself:
+/// these exercise the native `coroutine.yield` and direct delivery against
+/// the emulator's own event loop and BIOS.
+#[test]
+fn receiving_rules_in_the_real_emulator() {
+    for file in [
+        "receive_values.lua",
+        "receive_filter.lua",
+        "receive_sleep_parallel.lua",
+        "receive_native.lua",
+        "receive_coroutines.lua",
+    ] {
+        run_real(file, &[0], None);
+    }
+    run_real_reporting("receive_fifo.lua", &[0, 1], &[0, 1]);
+}
+
+#[test]
+fn queue_and_peek_rules_in_the_real_emulator() {
+    for file in [
+        "events_queue.lua",
+        "events_queue_handed.lua",
+        "peek_basic.lua",
+    ] {
+        run_real(file, &[0], None);
+    }
+    run_real_reporting("peek_batch.lua", &[0, 1], &[0, 1]);
+}
+
+#[test]
+fn send_rules_in_the_real_emulator() {
+    for file in ["send_data.lua", "send_order.lua", "send_full.lua"] {
+        run_real_reporting(file, &[0, 1], &[0, 1]);
+    }
+}
+
+#[test]
+fn timer_and_argument_rules_in_the_real_emulator() {
+    for file in ["timers_timer.lua", "timers_cancel.lua", "args_errors.lua"] {
+        run_real(file, &[0], None);
+    }
 }

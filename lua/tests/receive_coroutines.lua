@@ -2,11 +2,13 @@
 -- coroutines of the program, and its direct delivery of syscall events
 -- leaves native events their turn.
 
--- create/wrap check their argument as Lua's do.
-check.raises("function expected, got no value)", "coroutine.create checks its argument",
-    function() local co = coroutine.create() return co end)
-check.raises("function expected, got number)", "coroutine.wrap checks its argument",
-    function() local f = coroutine.wrap(1) return f end)
+-- create/wrap check their argument as the emulator's Lua does (stock Lua
+-- says "function expected, got number", CraftOS-PC's "expected function,
+-- got number": both name the argument, the type wanted and the type given).
+check.raises_containing({ "bad argument #1", "function", "got no value" },
+    "coroutine.create checks its argument", function() local co = coroutine.create() return co end)
+check.raises_containing({ "bad argument #1", "function", "got number" },
+    "coroutine.wrap checks its argument", function() local f = coroutine.wrap(1) return f end)
 
 -- A generator made with wrap yields its values to the caller, not the emulator.
 local numbers = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i, -i) end end)
