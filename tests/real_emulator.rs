@@ -322,3 +322,18 @@ fn timer_and_argument_rules_in_the_real_emulator() {
         run_real(file, &[0], None);
     }
 }
+
+#[test]
+fn signal_numbers_and_limits_in_the_real_emulator() {
+    run_real_as(
+        "signals_numbers.lua",
+        &[0, 1, 2],
+        &[0, 1],
+        Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#),
+    );
+    run_real(
+        "limits_small.lua",
+        &[0],
+        Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
+    );
+}
