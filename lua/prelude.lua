@@ -26,6 +26,14 @@ local function expect(name, index, wanted, count, value)
     end
 end
 
+-- Signal numbers are integers from 0 to 2^31 - 1; anything else (negative,
+-- fractional, NaN, infinite) is an argument error, raised at the caller's level.
+local function expect_signal(name, index, value)
+    if not (value >= 0 and value <= 2147483647 and value % 1 == 0) then
+        error(("bad argument #%d to '%s' (invalid signal)"):format(index, name), 3)
+    end
+end
+
 -- Any error value as text; never raises (a __tostring may fail).
 local function describe(message)
     local ok, text = pcall(tostring, message)
@@ -82,6 +90,7 @@ function syscall.kill(...)
     local count, pid, signal = select("#", ...), ...
     expect("kill", 1, "number", count, pid)
     expect("kill", 2, "number", count, signal)
+    expect_signal("kill", 2, signal)
     local err = native.kill(pid, signal)
     if err then error(err, 2) end
 end
@@ -89,8 +98,10 @@ end
 function syscall.signal(...)
     local count, signal, handler = select("#", ...), ...
     expect("signal", 1, "number", count, signal)
+    expect_signal("signal", 1, signal)
     if handler ~= nil then expect("signal", 2, "function", count, handler) end
-    native.signal(signal, handler)
+    local err = native.signal(signal, handler)
+    if err then error(err, 2) end
 end
 
 function syscall.queueEvent(...)

@@ -11,5 +11,16 @@
 
 pub mod core;
 
+// The unit tests run Lua (fuzz/checks); the host crate links one into the
+// test binary (the plugin itself uses the emulator's).
+#[cfg(test)]
+extern crate craftos_host;
+
 mod binding;
+// The checks shared by the fuzz targets and the property tests. They live
+// outside src/ because they are not part of the plugin (nor of its build).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+#[path = "../fuzz/checks/mod.rs"]
+pub mod fuzzing;
 mod host_adapter;

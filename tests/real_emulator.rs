@@ -230,23 +230,7 @@ fn run_real_example(file: &str, computers: &[i32], expected: &[(i32, &[&str])]) 
 
 #[test]
 fn supervisor_example_in_the_real_emulator() {
-    run_real_example(
-        "ipc-supervisor.lua",
-        &[0, 1, 2],
-        &[(
-            0,
-            &[
-                "workers started",
-                "worker 1 died; restarting it",
-                "restarted worker 1",
-                "results: 1 4 9 16 25 36 (1 restart)",
-                "worker 1 stopped by SIGTERM",
-                "worker 2 ignored SIGTERM; sending SIGKILL",
-                "worker 2 stopped by SIGKILL",
-                "all workers stopped",
-            ],
-        )],
-    );
+    run_real_example("ipc-supervisor.lua", &[0, 1, 2], &[(0, SUPERVISOR_LINES)]);
 }
 
 #[test]
@@ -321,4 +305,19 @@ fn timer_and_argument_rules_in_the_real_emulator() {
     for file in ["timers_timer.lua", "timers_cancel.lua", "args_errors.lua"] {
         run_real(file, &[0], None);
     }
+}
+
+#[test]
+fn signal_numbers_and_limits_in_the_real_emulator() {
+    run_real_as(
+        "signals_numbers.lua",
+        &[0, 1, 2],
+        &[0, 1],
+        Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#),
+    );
+    run_real(
+        "limits_small.lua",
+        &[0],
+        Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
+    );
 }

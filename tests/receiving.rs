@@ -51,7 +51,7 @@ fn reboot_isolates_the_new_incarnation_from_the_old_one() {
         "{:?}",
         h.output(1)
     );
-    // Computer 0 is still busy (1 s without yielding): reboot it now.
+    // Computer 0 computes without yielding until rebooted: reboot it now.
     h.reboot_computer(0);
     assert!(
         h.wait_for_line(0, "new incarnation", 10 * SECOND).is_some(),

@@ -82,6 +82,17 @@ fn kill_enforces_users_from_the_host_config() {
 }
 
 #[test]
+fn signal_numbers_are_integers_from_0_to_2_pow_31_minus_1_and_0_sends_nothing() {
+    let users = r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#;
+    run_lua(
+        "signals_numbers.lua",
+        &[0, 1, 2],
+        &[(0, 40), (1, 1)],
+        Some(users),
+    );
+}
+
+#[test]
 fn without_a_config_every_computer_runs_as_user() {
     let host = scenario("no-config", &[(5, "print('user=' .. syscall.getuser())")]);
     assert!(host
@@ -256,7 +267,9 @@ fn sigkill_cannot_be_caught_and_stops_stopped_and_busy_targets() {
                 r#"
                 check.wait_up(0)
                 syscall.sendEvent(0, "busy", {})
-                check.busy(1)
+                -- Computes without yielding until killed: signal 0 to
+                -- itself fails once this computer is no longer running.
+                while pcall(syscall.kill, syscall.getpid(), 0) do end
                 print("computation finished")
                 local name = os.pullEventRaw()
                 print("received " .. tostring(name))"#,
@@ -293,6 +306,11 @@ fn sigkill_cannot_be_caught_and_stops_stopped_and_busy_targets() {
 #[test]
 fn stop_signals_hold_every_event_until_sigcont() {
     run_lua_test("signals_stop.lua", &[0, 1], &[0, 1], 3);
+}
+
+#[test]
+fn a_stop_holds_back_the_events_that_were_already_waiting() {
+    run_each("signals_stop_first.lua", &[(0, 2), (1, 3)], None);
 }
 
 #[test]

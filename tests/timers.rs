@@ -5,7 +5,7 @@ use support::*;
 
 #[test]
 fn timer_returns_unique_ids_and_queues_a_timer_event_at_expiry() {
-    run_lua_test("timers_timer.lua", &[0], &[0], 16);
+    run_lua_test("timers_timer.lua", &[0], &[0], 14);
 }
 
 #[test]
@@ -15,7 +15,7 @@ fn at_most_4096_timers_and_alarms_are_pending() {
 
 #[test]
 fn alarm_fires_when_the_os_time_clock_reaches_its_hour() {
-    run_lua_test("timers_alarm.lua", &[0], &[0], 10);
+    run_lua_test("timers_alarm.lua", &[0], &[0], 9);
 }
 
 #[test]

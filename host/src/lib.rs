@@ -608,11 +608,18 @@ impl Host {
         self.shutdown_inner();
     }
 
-    fn shutdown_inner(&mut self) {
+    /// [`Host::shutdown`], reporting how long its parts took.
+    pub fn shutdown_timed(mut self) -> ShutdownTimes {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> ShutdownTimes {
+        let mut times = ShutdownTimes::default();
         if self.done {
-            return;
+            return times;
         }
         self.done = true;
+        let started = Instant::now();
         self.inner.stopping.store(true, Ordering::SeqCst);
         loop {
             // SAFETY: sets running = 0 on every listed computer, under the
@@ -632,11 +639,14 @@ impl Host {
             }
         }
         self.inner.timers.stop();
+        times.computers_off = started.elapsed();
+        let deinit_started = Instant::now();
         if let (Some(d), false) = (self.plugin.deinit, self.plugin.info.is_null()) {
             // SAFETY: plugin_deinit(info) for the accepted plugin, once, after
             // every computer is off (deinitializePlugins).
             unsafe { emu::hc_call_plugin_deinit(d, self.plugin.info) };
         }
+        times.plugin_deinit = deinit_started.elapsed();
         if let Some(u) = self.plugin.unload {
             // SAFETY: plugin_unload() (unloadPlugins), before the library is
             // closed.
@@ -651,7 +661,20 @@ impl Host {
         // and unregisters the startComputer context.
         unsafe { emu::hc_reset() };
         release_slot();
+        times.total = started.elapsed();
+        times
     }
+}
+
+/// How long the parts of a host shutdown took.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShutdownTimes {
+    /// Switching every computer off and joining their threads.
+    pub computers_off: Duration,
+    /// The plugin's `plugin_deinit`.
+    pub plugin_deinit: Duration,
+    /// Everything, unloading the plugin included.
+    pub total: Duration,
 }
 
 // SAFETY: the raw pointers of a Host (PluginInfo*, symbol addresses) are only

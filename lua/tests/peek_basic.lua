@@ -65,20 +65,21 @@ e = table.pack(os.pullEventRaw())
 check.ok(e[1] == "signal" and e[2].signal == 10, "the peeked signal event is then delivered")
 
 -- An expired timer waiting in the queue is shown...
+local function something_waits() return syscall.peekEvent() ~= nil end
 local t = syscall.timer(0)
-check.busy(0.05)
+check.busy_until(something_waits)
 name, params = syscall.peekEvent()
 check.ok(name == "timer" and type(params) == "table" and params.id == t,
     "peekEvent shows an expired timer's event", check.show_event(table.pack(name, params)))
 os.pullEventRaw()
 -- ...but not once it is cancelled, in the plugin's queue or handed over.
 t = syscall.timer(0)
-check.busy(0.05)
+check.busy_until(something_waits)
 syscall.cancel(t)
 check.eq(syscall.peekEvent(), nil, "peekEvent never shows a cancelled timer's waiting event")
 syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_fired()
 os.pullEvent("first") -- the timer event is handed over in the same batch
 name = syscall.peekEvent()
 check.eq(name, "timer", "the expired timer's event is handed over behind 'first'")

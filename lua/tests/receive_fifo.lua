@@ -6,9 +6,9 @@ local other = 1 - me
 check.ok(check.meet(other), "both computers are up")
 
 if me == 1 then
-    check.await_remote("send_now", 10)
+    check.await_remote("send_now", 30)
     syscall.sendEvent(0, "from_other", {})
-    check.await_remote("bye", 10)
+    check.await_remote("bye", 30)
     check.done()
     return
 end
@@ -28,35 +28,35 @@ local function expect_order(expected, name)
     return check.ok(a == b, name, "expected " .. a .. ", got " .. b)
 end
 
+local t = syscall.timer(0)
+check.until_expired(t)
 syscall.queueEvent("a", {})
 syscall.sendEvent(me, "b", {})
-local t = syscall.timer(0)
-check.busy(0.05) -- the timer expires here, behind a and b
 syscall.kill(me, 10) -- no handler: a signal event
 syscall.queueEvent("e", {})
 syscall.sendEvent(me, "f", {})
-expect_order({ "a", "remote:b", "timer:" .. t, "signal:10", "e", "remote:f" },
-    "queueEvent, sendEvent to self, an expired timer and a signal arrive in the order queued")
+expect_order({ "timer:" .. t, "a", "remote:b", "signal:10", "e", "remote:f" },
+    "an expired timer, queueEvent, sendEvent to self and a signal arrive in the order queued")
 
 -- The same when some are handed over before others are queued.
 syscall.queueEvent("g", {})
 local t2 = syscall.timer(0)
-check.busy(0.05)
+check.until_fired() -- t2 waits behind g
 syscall.kill(me, 12)
 os.pullEvent("g") -- the timer and the signal event are handed over now
 syscall.sendEvent(me, "h", {})
-local t3 = syscall.timer(0)
-check.busy(0.05)
+syscall.kill(me, 10)
 syscall.queueEvent("i", {})
-expect_order({ "timer:" .. t2, "signal:12", "remote:h", "timer:" .. t3, "i" },
+expect_order({ "timer:" .. t2, "signal:12", "remote:h", "signal:10", "i" },
     "events queued after a hand-over come behind the handed-over ones")
 
 -- With another computer's event in between.
 syscall.queueEvent("before", {})
 syscall.sendEvent(other, "send_now", {})
-check.busy(0.3) -- computer 1's event arrives during this
+check.eq((os.pullEventRaw()), "before", "the event queued first arrives first")
+check.until_next("remote_event", "from_other") -- queued behind "before"
 syscall.queueEvent("after", {})
-expect_order({ "before", "remote:from_other", "after" },
+expect_order({ "remote:from_other", "after" },
     "another computer's event takes its place in the one queue")
 syscall.sendEvent(other, "bye", {})
 check.done()

@@ -8,7 +8,7 @@ syscall.queueEvent("mine", { n = 2 })
 local native_timer = os.startTimer(0.05)
 local own_timer = syscall.timer(0.05)
 local natives, mine, timers, first_native = {}, {}, {}, nil
-local deadline = os.clock() + 2
+local deadline = os.clock() + 10 -- a guard: the loop ends when all arrived
 while (#natives < 2 or #mine < 2 or not timers.native or not timers.own) and os.clock() < deadline do
     local e = table.pack(os.pullEventRaw())
     if e[1] == "native" then

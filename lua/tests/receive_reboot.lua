@@ -6,7 +6,7 @@ local me = syscall.getpid()
 
 if me == 1 then
     check.ok(check.meet(0), "both computers are up")
-    check.await_remote("go", 10)
+    check.await_remote("go", 30)
     local sent = 0
     for i = 1, 50 do
         if syscall.sendEvent(0, "stale_remote", { i = i }) then sent = sent + 1 end
@@ -36,9 +36,10 @@ if os.getComputerLabel() == nil then
     syscall.kill(me, 12)
     syscall.sendEvent(1, "go", {})
     print("old ready")
-    -- Busy (no yield) while the host reboots this computer; the reboot
-    -- takes effect at the next yield.
-    check.busy(1.0)
+    -- Busy (no yield) until the host reboots this computer (signal 0 to
+    -- itself fails once it is no longer running); the reboot takes effect
+    -- at the next yield.
+    while pcall(syscall.kill, me, 0) do end
     os.pullEventRaw()
     print("OLD INCARNATION STILL RECEIVING")
     return
@@ -54,12 +55,12 @@ check.ok(#stale == 0, "nothing addressed to the old incarnation reaches the new 
     table.concat(stale, " "))
 check.eq(syscall.peekEvent(), nil, "the new incarnation's queue starts empty")
 syscall.queueEvent("probe", {})
-local first = check.next_event(1)
+local first = check.next_event(10)
 check.ok(first and first[1] == "probe",
     "the first event the new incarnation receives is its own", check.show_event(first))
 -- Timer IDs restart; a new timer is not confused with an old one.
 local t = syscall.timer(0.05)
-local e = check.next_event(1)
+local e = check.next_event(10)
 check.ok(e and e[1] == "timer" and type(e[2]) == "table" and e[2].id == t,
     "a new timer fires normally after the reboot", check.show_event(e))
 e = check.next_event(0.3)
@@ -67,11 +68,11 @@ check.eq(e, nil, "no second timer event follows the new one")
 
 -- Handlers are back to the defaults.
 syscall.kill(me, 10)
-e = check.next_event(1)
+e = check.next_event(10)
 check.ok(e and e[1] == "signal" and e[2].signal == 10,
     "SIGUSR1 has no handler again: it arrives as a signal event", check.show_event(e))
 syscall.kill(me, 2)
-e = check.next_event(1)
+e = check.next_event(10)
 check.ok(e and e[1] == "terminate" and e.n == 1,
     "SIGINT's default action is back: a terminate event is delivered", check.show_event(e))
 check.done()

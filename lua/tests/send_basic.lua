@@ -9,12 +9,12 @@ check.ok(syscall.getuser() ~= "root", "this computer does not run as root")
 
 -- Computer 1 only answers, so that nothing from it disturbs 0's own events.
 if me == 1 then
-    local hi = check.await_remote("hi", 10)
+    local hi = check.await_remote("hi", 30)
     check.ok(hi ~= nil and hi.sender == 0 and hi.data.from == 0,
         "an event from a computer of another user arrives with its sender pid and data")
     check.eq(syscall.sendEvent(0, "hi", { from = 1, list = { 1, 2, 3 } }), true,
         "sendEvent back to a computer of another user returns true")
-    check.ok(check.await_remote("bye", 10) ~= nil, "the other computer finished")
+    check.ok(check.await_remote("bye", 30) ~= nil, "the other computer finished")
     check.done()
     return
 end
@@ -22,7 +22,7 @@ end
 -- To the other computer, whose user differs: no user check.
 check.eq(syscall.sendEvent(other, "hi", { from = me }), true,
     "sendEvent to a computer of another user returns true")
-local got = check.await_remote("hi", 5)
+local got = check.await_remote("hi", 30)
 check.ok(got ~= nil and got.sender == other and got.type == "hi" and got.data.from == other
     and got.data.list[3] == 3, "the other computer's answer arrives with its sender pid and data")
 

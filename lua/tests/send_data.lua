@@ -42,12 +42,12 @@ if me == 1 then
     syscall.sendEvent(0, "scalar", -0.0)
     syscall.sendEvent(0, "scalar", 0 / 0)
     syscall.sendEvent(0, "scalar", setmetatable({ 1 }, { __index = function() return "meta" end }))
-    check.await_remote("thanks", 10)
+    check.await_remote("thanks", 30)
     check.done()
     return
 end
 
-local v = check.await_remote("values", 10)
+local v = check.await_remote("values", 30)
 check.ok(v ~= nil and v.sender == 1 and type(v.data) == "table", "a table payload arrives")
 local d = v.data
 check.ok(d.t_true == true and d.t_false == false, "booleans keep their values")
@@ -94,7 +94,7 @@ check.ok(d.array[1] == 10 and d.array[2] == 20 and d.array[3] == nil and d.array
 
 local scalars = {}
 for i = 1, 8 do
-    local s = check.await_remote("scalar", 5)
+    local s = check.await_remote("scalar", 30)
     scalars[i] = s and s.data
 end
 check.eq(scalars[1], 42, "a number alone is a payload")

@@ -3,7 +3,7 @@ local me = syscall.getpid()
 local other = 1 - me
 check.ok(check.meet(other), "both computers are up")
 if me == 1 then
-    check.await_remote("bye", 10)
+    check.await_remote("bye", 30)
     check.done()
     return
 end

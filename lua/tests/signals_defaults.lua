@@ -16,7 +16,7 @@ end
 
 if me == 0 then
     for pid = 1, 8 do check.ok(check.wait_up(pid), "computer " .. pid .. " is up") end
-    check.ok(check.await_remote("stopped", 5), "computer 7 stopped itself")
+    check.ok(check.await_remote("stopped", 30), "computer 7 stopped itself")
     local sent = { [1] = 15, [2] = 1, [3] = 13, [4] = 3, [5] = 6, [6] = 9, [7] = 9, [8] = 10 }
     for pid = 1, 8 do syscall.kill(pid, sent[pid]) end
     check.ok(gone(1), "SIGTERM ends the process")

@@ -4,9 +4,10 @@ local me = syscall.getpid()
 
 if me == 0 then
     check.ok(check.meet(1), "both computers are up")
-    check.ok(check.await_remote("busy"), "computer 1 is busy")
+    check.ok(check.await_remote("stopped"), "computer 1 is stopped")
     syscall.sendEvent(1, "e1", {})
     syscall.kill(1, 10)                                 -- SIGUSR1: handled on 1
+    syscall.kill(1, 18)                                 -- SIGCONT: both wait now
     check.ok(check.await_remote("phase2"), "computer 1 reached phase 2")
     syscall.kill(1, 12)                                 -- SIGUSR2: no handler on 1
     check.done()
@@ -23,9 +24,11 @@ syscall.signal(10, function(...)
 end)
 check.ok(check.meet(0), "both computers are up")
 
--- While this computer is busy, computer 0 sends "e1" and then SIGUSR1.
-syscall.sendEvent(0, "busy", {})
-check.busy(0.4)
+-- While this computer is stopped, computer 0 sends "e1" and then SIGUSR1,
+-- then continues it.
+syscall.signal(18, function() end) -- SIGCONT brings no event
+syscall.kill(me, 19)               -- stopped from the next wait on
+syscall.sendEvent(0, "stopped", {})
 local _, first = check.await(function(name) return name == "remote_event" or name == "signal" end)
 check.eq(first and first.type, "e1", "the event sent before the signal arrives first")
 check.eq(#calls, 1, "the handler ran before the program received its next event")

@@ -5,10 +5,14 @@ local me = syscall.getpid()
 if me == 0 then
     check.ok(check.meet(1), "both computers are up")
     check.ok(check.await_remote("armed"), "computer 1 armed its timer")
+    -- Due after computer 1's timer: timers fire in deadline order, so once
+    -- this one arrives, computer 1's has fired and its event waits there.
+    local after_theirs = syscall.timer(0.3)
     syscall.kill(1, 19)                          -- SIGSTOP
-    sleep(0.1)
     check.ok(syscall.sendEvent(1, "while_stopped", {}), "events can be queued for a stopped computer")
-    sleep(0.6)                                   -- computer 1's timer expires meanwhile
+    check.ok(check.await(function(name, params)
+        return name == "timer" and type(params) == "table" and params.id == after_theirs
+    end, 30), "computer 1's timer expired while it was stopped")
     local continued_at = os.epoch("utc")
     syscall.kill(1, 18)                          -- SIGCONT
     syscall.sendEvent(1, "bye", { continued_at = continued_at })

@@ -15,7 +15,12 @@ local keep = syscall.timer(0.15)
 local a = syscall.alarm((os.time() + 0.002) % 24)
 check.eq(select("#", syscall.cancel(t)), 0, "cancel returns nothing")
 syscall.cancel(a)
-local events = check.collect(0.5)
+-- Everything until `keep` fires: t and a, due before it, would have come first.
+local events = {}
+repeat
+    local e = check.next_event(10)
+    events[#events + 1] = e
+until e == nil or (e[1] == "timer" and type(e[2]) == "table" and e[2].id == keep)
 check.ok(timer_ids(events)[keep], "a timer that was not cancelled fires (control)")
 check.ok(not timer_ids(events)[t], "a cancelled pending timer never arrives")
 check.ok(not timer_ids(events, "alarm")[a], "a cancelled pending alarm never arrives")
@@ -23,14 +28,14 @@ check.ok(not timer_ids(events, "alarm")[a], "a cancelled pending alarm never arr
 -- Expired, still in the plugin's queue. Control first: without cancel the
 -- event is there when the program next waits.
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_expired(t)
 syscall.queueEvent("after", {})
 local e = table.pack(os.pullEventRaw())
 check.ok(e[1] == "timer" and type(e[2]) == "table" and e[2].id == t,
     "an expired timer's event waits ahead of a later event (control)", check.show_event(e))
 os.pullEvent("after")
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_expired(t)
 syscall.cancel(t)
 syscall.queueEvent("after", {})
 e = table.pack(os.pullEventRaw())
@@ -39,7 +44,7 @@ check.eq(e[1], "after", "cancel removes an expired timer's event still in the pl
 -- Expired and already handed to the emulator in a batch. Control first.
 syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_fired()
 os.pullEvent("first")
 syscall.queueEvent("after", {})
 e = table.pack(os.pullEventRaw())
@@ -49,7 +54,7 @@ os.pullEvent("after")
 
 syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_fired()
 os.pullEvent("first") -- the timer's event is handed over in the same batch
 syscall.cancel(t)
 syscall.queueEvent("after", {})
@@ -59,7 +64,7 @@ check.eq(e[1], "after", "cancel stops a timer event already handed over (pullEve
 -- The same through a plain coroutine.yield() and a filtered os.pullEvent.
 syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_fired()
 coroutine.yield("first")
 syscall.cancel(t)
 syscall.queueEvent("after", {})
@@ -68,7 +73,7 @@ check.eq(e[1], "after", "cancel stops a handed-over timer event (coroutine.yield
 
 syscall.queueEvent("first", {})
 t = syscall.timer(0)
-check.busy(0.05)
+check.until_fired()
 os.pullEvent("first")
 syscall.cancel(t)
 local native = os.startTimer(0.05)
@@ -79,7 +84,7 @@ check.ok(e[2] == native, "os.pullEvent(\"timer\") skips a cancelled handed-over 
 -- An alarm that fired and was handed over.
 syscall.queueEvent("first", {})
 local a2 = syscall.alarm((os.time() + 0.002) % 24)
-check.busy(0.25)
+check.until_fired()
 os.pullEvent("first")
 check.eq((syscall.peekEvent()), "alarm", "the fired alarm's event is handed over behind 'first'")
 syscall.cancel(a2)
@@ -89,16 +94,18 @@ check.eq(e[1], "after", "cancel stops an alarm event already handed over")
 
 -- Several handed over: only the cancelled one disappears.
 local t1, t2, t3 = syscall.timer(0), syscall.timer(0), syscall.timer(0)
+check.until_expired(t1)
 syscall.queueEvent("first", {})
-check.busy(0.05)
 syscall.queueEvent("last", {})
-coroutine.yield() -- receives t1 (or "first"); the rest are handed over
+coroutine.yield() -- receives t1; what else expired is handed over
 syscall.cancel(t2)
-local rest = {}
+-- Until t3 (due after t2, so t2 would have come first) and "last".
+local rest, seen_last = {}, false
 repeat
-    e = table.pack(os.pullEventRaw())
+    e = check.next_event(10)
     rest[#rest + 1] = e
-until e[1] == "last"
+    seen_last = seen_last or (e ~= nil and e[1] == "last")
+until e == nil or (seen_last and timer_ids(rest)[t3])
 local ids = timer_ids(rest)
 check.ok(not ids[t2], "the cancelled timer among several handed-over events never arrives")
 check.ok(ids[t3], "the other handed-over timer events still arrive")

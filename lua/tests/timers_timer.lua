@@ -8,35 +8,36 @@ end
 local start = os.clock()
 local t = syscall.timer(0.2)
 check.ok(is_timer_id(t), "timer returns an integer ID with 0 < id < 2^31", tostring(t))
-local e = check.next_event(2)
+local e = check.next_event(10)
 local elapsed = os.clock() - start
 check.ok(e ~= nil and e.n == 2 and e[1] == "timer" and type(e[2]) == "table" and e[2].id == t,
     "at expiry the event \"timer\", {id = ID} arrives", check.show_event(e))
 check.ok(elapsed >= 0.19, "the timer does not fire before its timeout", elapsed)
-check.ok(elapsed < 0.5, "the timer fires soon after its timeout", elapsed)
 local keys = 0
 for _ in pairs(e and e[2] or {}) do keys = keys + 1 end
 check.eq(keys, 1, "the timer event's table holds only id")
 
 -- Fractions of a second: 0.05 fires before 0.15, both in time.
 local slow, fast = syscall.timer(0.15), syscall.timer(0.05)
-local first = check.next_event(2)
-local second = check.next_event(2)
+local first = check.next_event(10)
+local second = check.next_event(10)
 check.ok(first and first[2].id == fast and second and second[2].id == slow,
     "a shorter timeout fires before a longer one set earlier",
     check.show_event(first) .. " " .. check.show_event(second))
 
--- 0 and negative: as soon as possible.
-start = os.clock()
+-- 0 and negative: as soon as possible, so before a 1 s timer set first
+-- (deadline order, whatever the machine's load).
+local one_second = syscall.timer(1)
 local zero, negative = syscall.timer(0), syscall.timer(-5)
 check.ok(is_timer_id(zero) and is_timer_id(negative), "timer(0) and timer(-5) return IDs")
-local got = {}
-for _ = 1, 2 do
-    local ev = check.next_event(1)
-    if ev and ev[1] == "timer" and type(ev[2]) == "table" then got[ev[2].id] = true end
+local order = {}
+for _ = 1, 3 do
+    local ev = check.next_event(10)
+    if ev and ev[1] == "timer" and type(ev[2]) == "table" then order[#order + 1] = ev[2].id end
 end
-check.ok(got[zero] and got[negative], "timer(0) and timer(-5) fire")
-check.ok(os.clock() - start < 0.1, "timer(0) and timer(-5) fire at once", os.clock() - start)
+check.ok(order[3] == one_second and (order[1] == zero or order[1] == negative)
+    and (order[2] == zero or order[2] == negative),
+    "timer(0) and timer(-5) fire at once, before a 1 s timer set earlier", table.concat(order, ","))
 
 -- Unique among pending timers and alarms.
 local seen, ids, duplicate, bad_id = {}, {}, nil, nil

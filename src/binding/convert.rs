@@ -50,9 +50,9 @@ const ROOT_NAME: &str = "params";
 /// The walk reads the tables with the raw API (`lua_next`) inside one
 /// protected call: going through mlua would create a handle for every key
 /// and value.
-pub fn to_payload(lua: &Lua, value: &LuaValue) -> Result<Payload, SendError> {
+pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Payload, SendError> {
     let mut walk = ToPayload {
-        builder: PayloadBuilder::with_room_for(LAST_SHAPE.get()),
+        builder: PayloadBuilder::with_room_for(LAST_SHAPE.get()).limited_to(max_bytes),
         ..ToPayload::default()
     };
     // SAFETY: `exec_raw` runs the closure inside a protected call on a state

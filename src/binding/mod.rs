@@ -5,7 +5,7 @@
 //! The core is reached through [`Kernel`]; the emulator only through the
 //! [`ComputerPort`] the host adapter passes in.
 
-mod convert;
+pub(crate) mod convert;
 mod delivery;
 mod fast;
 mod services;

@@ -11,7 +11,7 @@ use super::delivery::{dispatch_signal, event_of, Event};
 use super::state::with_state;
 use crate::core::kernel::Kill;
 use crate::core::queue::{Item, TimerId};
-use crate::core::{Pid, Ticket};
+use crate::core::{signals, Pid, Ticket};
 
 /// Real seconds per in-game hour (one in-game day lasts 20 real minutes).
 const SECONDS_PER_GAME_HOUR: f64 = 50.0;
@@ -19,6 +19,9 @@ const SECONDS_PER_GAME_HOUR: f64 = 50.0;
 const MAX_TIMEOUT_SECONDS: f64 = 100.0 * 365.0 * 86_400.0;
 
 type Message = Option<&'static str>;
+
+/// The prelude checks signal numbers first; this is the natives' own guard.
+const INVALID_SIGNAL: &str = "invalid signal";
 
 pub fn natives(lua: &Lua) -> mlua::Result<Table> {
     let natives = lua.create_table()?;
@@ -67,7 +70,9 @@ fn kill(lua: &Lua, (pid, signal): (f64, f64)) -> mlua::Result<Message> {
     let Some(pid) = to_pid(pid) else {
         return Ok(Some("No such process"));
     };
-    let signal = to_signal(signal);
+    let Some(signal) = signals::from_number(signal) else {
+        return Ok(Some(INVALID_SIGNAL));
+    };
     match kernel.kill(ticket, pid, signal) {
         Err(error) => Ok(Some(error.message())),
         Ok(Kill::ToSelf) => {
@@ -77,12 +82,16 @@ fn kill(lua: &Lua, (pid, signal): (f64, f64)) -> mlua::Result<Message> {
             }
             Ok(None)
         }
-        Ok(Kill::Killed | Kill::Queued) => Ok(None),
+        Ok(Kill::Killed | Kill::Queued | Kill::Checked) => Ok(None),
     }
 }
 
-fn signal(lua: &Lua, (signal, handler): (f64, Option<Function>)) -> mlua::Result<()> {
-    with_state(lua, |s| s.set_handler(to_signal(signal), handler))
+fn signal(lua: &Lua, (signal, handler): (f64, Option<Function>)) -> mlua::Result<Message> {
+    let Some(signal) = signals::from_number(signal) else {
+        return Ok(Some(INVALID_SIGNAL));
+    };
+    with_state(lua, |s| s.set_handler(signal, handler))?;
+    Ok(None)
 }
 
 fn queue_event(lua: &Lua, (name, params): (mlua::LuaString, Table)) -> mlua::Result<Message> {
@@ -143,12 +152,12 @@ fn send_event(
     lua: &Lua,
     (pid, name, params): (f64, mlua::LuaString, Value),
 ) -> mlua::Result<(Option<bool>, Option<String>)> {
-    let payload = match to_payload(lua, &params) {
+    let (kernel, ticket) = ids(lua)?;
+    let payload = match to_payload(lua, &params, kernel.limits().payload) {
         Ok(payload) => payload,
         Err(SendError::TooLarge) => return Ok((Some(false), None)),
         Err(error) => return Ok((None, Some(error.message()))),
     };
-    let (kernel, ticket) = ids(lua)?;
     let name: Box<[u8]> = name.as_bytes().as_ref().into();
     let sent = to_pid(pid).is_some_and(|pid| kernel.send(ticket.pid, pid, name, payload));
     Ok((Some(sent), None))
@@ -207,9 +216,4 @@ fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
 fn to_pid(pid: f64) -> Option<Pid> {
     (pid.fract() == 0.0 && (f64::from(Pid::MIN)..=f64::from(Pid::MAX)).contains(&pid))
         .then_some(pid as Pid)
-}
-
-/// Signal numbers are truncated toward zero, as `luaL_checkinteger` does.
-fn to_signal(signal: f64) -> i32 {
-    signal as i32
 }

@@ -11,15 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use super::limits::Limits;
 use super::queue::{EventQueue, Full, Item, TimerId, ALARM_BIT};
-use super::signals::{SIGCONT, SIGKILL};
+use super::signals::{CHECK_ONLY, SIGCONT, SIGKILL};
 use super::timers::TimerService;
 use super::users::{may_signal, UserTable};
 use super::value::Payload;
 use super::{Pid, Ticket};
 
-/// Timers and alarms one process may have pending at once.
-pub const MAX_PENDING_TIMERS: usize = 4096;
 /// How often a stopped process re-checks that its computer is still on
 /// (the emulator can switch it off without telling the plugin).
 const GATE_POLL: Duration = Duration::from_millis(20);
@@ -129,6 +128,8 @@ pub enum Kill {
     Queued,
     /// The caller signalled itself: its handler must run before `kill` returns.
     ToSelf,
+    /// Signal 0: the target exists and may be signalled; nothing was sent.
+    Checked,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,11 +180,17 @@ pub struct Kernel {
     table: Mutex<Table>,
     gate: Condvar,
     users: UserTable,
+    limits: Limits,
 }
 
 impl Kernel {
-    /// Creates the kernel and starts its timer thread.
+    /// Creates the kernel with the default limits and starts its timer thread.
     pub fn start(users: UserTable) -> Arc<Kernel> {
+        Kernel::start_with_limits(users, Limits::default())
+    }
+
+    /// Creates the kernel and starts its timer thread.
+    pub fn start_with_limits(users: UserTable, limits: Limits) -> Arc<Kernel> {
         let kernel = Arc::new(Kernel {
             table: Mutex::new(Table {
                 processes: HashMap::new(),
@@ -194,6 +201,7 @@ impl Kernel {
             }),
             gate: Condvar::new(),
             users,
+            limits,
         });
         let weak: Weak<Kernel> = Arc::downgrade(&kernel);
         let timers = TimerService::start("phoenix-timers", move |key: TimerKey| {
@@ -227,6 +235,10 @@ impl Kernel {
         self.users.user_of(pid)
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Starts a new incarnation of process `pid` (a computer booted).
     /// Whatever an older incarnation left behind is discarded.
     pub fn spawn(&self, pid: Pid, port: Box<dyn ComputerPort>) -> Ticket {
@@ -249,7 +261,7 @@ impl Kernel {
             port,
             mailbox,
             providers: 0,
-            queue: EventQueue::default(),
+            queue: EventQueue::new(self.limits),
             timers: HashSet::new(),
             next_timer: 1,
             next_alarm: 1,
@@ -323,6 +335,9 @@ impl Kernel {
             .ok_or(KillError::NoSuchProcess)?;
         if !may_signal(self.users.user_of(sender.pid), self.users.user_of(target)) {
             return Err(KillError::PermissionDenied);
+        }
+        if signal == CHECK_ONLY {
+            return Ok(Kill::Checked);
         }
         if signal == SIGKILL {
             process.stopped = false;
@@ -472,7 +487,7 @@ impl Kernel {
             .get_mut(&ticket.pid)
             .filter(|p| p.incarnation == ticket.incarnation)
             .ok_or(TooManyTimers)?;
-        if process.timers.len() >= MAX_PENDING_TIMERS {
+        if process.timers.len() >= self.limits.timers {
             return Err(TooManyTimers);
         }
         let id = process.allocate_timer_id(alarm);
@@ -511,9 +526,8 @@ impl Kernel {
         let mut table = self.lock();
         if let Some(process) = table.current(ticket) {
             process.stopped = true;
-            if process.queue.push(Item::Gate).is_ok() {
-                process.wake(ticket);
-            }
+            process.queue.push_gate_first();
+            process.wake(ticket);
         }
     }
 
@@ -535,6 +549,12 @@ impl Kernel {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Fires timer `id` now, as the timer thread would (for the model checks).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn expire_timer_now(&self, ticket: Ticket, id: TimerId) {
+        self.timer_expired((ticket, id));
     }
 
     fn timer_expired(&self, (ticket, id): TimerKey) {

@@ -4,7 +4,9 @@
 //! reached only through [`kernel::ComputerPort`], which the host adapter
 //! implements for the emulator's computers.
 
+pub mod config;
 pub mod kernel;
+pub mod limits;
 pub mod queue;
 pub mod signals;
 pub mod timers;

@@ -5,21 +5,13 @@
 
 use std::collections::VecDeque;
 
+use super::limits::Limits;
 use super::value::Payload;
 use super::Pid;
 
 /// Timer and alarm IDs; alarms have [`ALARM_BIT`] set.
 pub type TimerId = u32;
 pub const ALARM_BIT: TimerId = 1 << 31;
-
-/// Data events (`queueEvent`, `sendEvent`) a process may have waiting:
-/// queued here, or handed to the emulator and not yet received.
-pub const MAX_QUEUED_EVENTS: usize = 1024;
-/// Payload bytes a process may have waiting.
-pub const MAX_QUEUED_BYTES: usize = 16 << 20;
-/// Items of any kind a process may have waiting (signals, terminate, gates
-/// and timer events count here; timers are bounded by their own limit).
-pub const MAX_QUEUED_ITEMS: usize = 4096;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -72,19 +64,31 @@ pub struct EventQueue {
     /// Data events popped for delivery that the program has not received yet.
     in_flight: usize,
     bytes: usize,
+    /// Bounds: data events (`queueEvent`, `sendEvent`) waiting, queued here
+    /// or handed to the emulator and not yet received; payload bytes; items
+    /// of any kind (signals, terminate, gates and timer events count here;
+    /// timers are bounded by their own limit).
+    limits: Limits,
     /// Signals, terminates and gates waiting (items that may need Lua code
     /// or a stop before the next event).
     specials: usize,
 }
 
 impl EventQueue {
+    pub fn new(limits: Limits) -> EventQueue {
+        EventQueue {
+            limits,
+            ..EventQueue::default()
+        }
+    }
+
     /// Queues `item` behind everything else, unless a limit refuses it.
     pub fn push(&mut self, item: Item) -> Result<(), Full> {
         let bytes = item.bytes();
-        let refused = self.items.len() >= MAX_QUEUED_ITEMS
+        let refused = self.items.len() >= self.limits.queued_items()
             || (item.is_data()
-                && (self.data_events + self.in_flight >= MAX_QUEUED_EVENTS
-                    || self.bytes + bytes > MAX_QUEUED_BYTES));
+                && (self.data_events + self.in_flight >= self.limits.queue
+                    || self.bytes + bytes > self.limits.queued_bytes()));
         if refused {
             return Err(Full);
         }
@@ -101,6 +105,13 @@ impl EventQueue {
     /// A timer event is never refused: timers are bounded where they are set.
     pub fn push_timer(&mut self, id: TimerId) {
         self.items.push_back(Item::Timer(id));
+    }
+
+    /// A stop gate goes ahead of everything waiting (a stopped process
+    /// receives nothing more, whenever it was queued) and is never refused.
+    pub fn push_gate_first(&mut self) {
+        self.account(&Item::Gate, true);
+        self.items.push_front(Item::Gate);
     }
 
     /// Takes the next item for delivery. A data event stays counted against
@@ -203,11 +214,11 @@ mod tests {
     #[test]
     fn data_events_are_refused_when_full_and_nothing_is_dropped() {
         let mut q = EventQueue::default();
-        for i in 0..MAX_QUEUED_EVENTS as u64 {
+        for i in 0..1024 {
             q.push(local(i)).unwrap();
         }
         assert_eq!(q.push(local(9999)), Err(Full));
-        assert_eq!(q.waiting(), MAX_QUEUED_EVENTS);
+        assert_eq!(q.waiting(), 1024);
         assert_eq!(q.pop(), Some(local(0)));
         assert_eq!(
             q.push(local(9999)),
@@ -227,7 +238,7 @@ mod tests {
             name: b"x"[..].into(),
             data: big.clone(),
         };
-        let fits = MAX_QUEUED_BYTES / big.bytes();
+        let fits = (16 << 20) / big.bytes();
         for _ in 0..fits {
             q.push(remote()).unwrap();
         }
@@ -235,6 +246,47 @@ mod tests {
         q.pop();
         q.acknowledge(1);
         q.push(remote()).unwrap();
+    }
+
+    #[test]
+    fn configured_limits_apply() {
+        let limits = Limits {
+            queue: 4,
+            payload: 100,
+            timers: 3,
+        };
+        let mut q = EventQueue::new(limits);
+        for i in 0..4 {
+            q.push(local(i)).unwrap();
+        }
+        assert_eq!(q.push(local(4)), Err(Full), "4 events waiting");
+        for _ in 0..limits.queued_items() - 4 {
+            q.push(Item::Signal(10)).unwrap();
+        }
+        assert_eq!(q.push(Item::Signal(10)), Err(Full), "items of any kind");
+
+        let mut q = EventQueue::new(limits);
+        let payload = Payload::text(&[0; 84]);
+        let remote = || Item::Remote {
+            sender: 1,
+            name: b""[..].into(),
+            data: payload.clone(),
+        };
+        assert_eq!(payload.bytes(), 100);
+        q.push(remote()).unwrap();
+        q.push(remote()).unwrap();
+        q.push(remote()).unwrap();
+        q.push(remote()).unwrap();
+        // 16 payloads of the largest size may wait: here the event limit
+        // binds first; with a larger one the bytes do.
+        let mut q = EventQueue::new(Limits {
+            queue: 100,
+            ..limits
+        });
+        for _ in 0..16 {
+            q.push(remote()).unwrap();
+        }
+        assert_eq!(q.push(remote()), Err(Full), "1600 bytes waiting");
     }
 
     #[test]

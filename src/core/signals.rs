@@ -1,5 +1,7 @@
 //! Signal numbers and the built-in default actions of the contract.
 
+/// Signal 0: `kill` only checks that the target exists and may be signalled.
+pub const CHECK_ONLY: i32 = 0;
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGQUIT: i32 = 3;
@@ -11,6 +13,13 @@ pub const SIGCONT: i32 = 18;
 pub const SIGSTOP: i32 = 19;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
+
+/// A signal number from Lua: an integer from 0 to 2^31 - 1. Negative,
+/// fractional, NaN or infinite numbers are not signals.
+pub fn from_number(number: f64) -> Option<i32> {
+    (number.fract() == 0.0 && (0.0..=f64::from(i32::MAX)).contains(&number))
+        .then_some(number as i32)
+}
 
 /// What a signal does on a computer when no handler replaced its default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +57,26 @@ pub fn is_stop(signal: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signal_numbers_are_integers_from_0_to_2_pow_31_minus_1() {
+        assert_eq!(from_number(0.0), Some(0));
+        assert_eq!(from_number(-0.0), Some(0));
+        assert_eq!(from_number(15.0), Some(15));
+        assert_eq!(from_number(2147483647.0), Some(i32::MAX));
+        for bad in [
+            -1.0,
+            -0.5,
+            1.5,
+            2147483648.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+        ] {
+            assert_eq!(from_number(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn defaults_follow_the_contract_table() {

@@ -4,9 +4,6 @@
 //! `config/` folder), so no computer can raise its own rights.
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::ErrorKind;
-use std::path::Path;
 
 use super::Pid;
 
@@ -14,8 +11,6 @@ use super::Pid;
 pub const ROOT: &str = "root";
 /// The user of unlisted computers when the file names none.
 pub const DEFAULT_USER: &str = "user";
-/// The configuration file's name inside the emulator's `config/` folder.
-pub const CONFIG_FILE_NAME: &str = "phoenix-events.json";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserTable {
@@ -33,38 +28,18 @@ impl Default for UserTable {
 }
 
 impl UserTable {
-    /// Reads `config_dir/phoenix-events.json`. A missing file means all
-    /// defaults; a malformed one also gives the defaults, plus a warning for
-    /// the emulator's stderr.
-    pub fn load(config_dir: &Path) -> (UserTable, Option<String>) {
-        let path = config_dir.join(CONFIG_FILE_NAME);
-        match fs::read_to_string(&path) {
-            Ok(text) => match UserTable::parse(&text) {
-                Ok(table) => (table, None),
-                Err(reason) => (
-                    UserTable::default(),
-                    Some(format!(
-                        "phoenix-events: ignoring malformed {}: {reason}; every computer runs as \"{DEFAULT_USER}\"",
-                        path.display()
-                    )),
-                ),
-            },
-            Err(e) if e.kind() == ErrorKind::NotFound => (UserTable::default(), None),
-            Err(e) => (
-                UserTable::default(),
-                Some(format!(
-                    "phoenix-events: cannot read {}: {e}; every computer runs as \"{DEFAULT_USER}\"",
-                    path.display()
-                )),
-            ),
-        }
-    }
-
     /// Parses `{"default_user": "user", "users": {"0": "root", "3": "alice"}}`.
     pub fn parse(text: &str) -> Result<UserTable, String> {
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("invalid JSON ({e})"))?;
         let object = json.as_object().ok_or("the top level must be an object")?;
+        UserTable::from_json(object)
+    }
+
+    /// The users part of the configuration's top-level object.
+    pub fn from_json(
+        object: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<UserTable, String> {
         let mut table = UserTable::default();
         if let Some(default) = object.get("default_user") {
             table.default_user = user_name(default, "\"default_user\"")?;
@@ -137,19 +112,6 @@ mod tests {
             let err = UserTable::parse(text).unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
         }
-    }
-
-    #[test]
-    fn load_falls_back_to_defaults() {
-        let dir = std::env::temp_dir().join(format!("phoenix-users-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let (table, warning) = UserTable::load(&dir);
-        assert_eq!((table, warning), (UserTable::default(), None));
-        fs::write(dir.join(CONFIG_FILE_NAME), "not json").unwrap();
-        let (table, warning) = UserTable::load(&dir);
-        assert_eq!(table, UserTable::default());
-        assert!(warning.unwrap().contains("ignoring malformed"));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //! side) and one vector of table starts. Building, sending and dropping one
 //! therefore costs a handful of allocations, not one per string.
 
+#[cfg(doc)]
+use super::limits::Limits;
+use super::limits::PAYLOAD;
+
 /// Index of a table node inside its [`Payload`].
 pub type TableId = u32;
 
@@ -29,8 +33,6 @@ pub enum Value {
     Table(TableId),
 }
 
-/// The most bytes one payload may take (strings plus a fixed cost per value).
-pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// What every value and table costs on top of its string bytes.
 const VALUE_COST: usize = 16;
 const TABLE_COST: usize = 32;
@@ -45,7 +47,7 @@ pub struct Payload {
     bytes: usize,
 }
 
-/// The payload would exceed [`MAX_PAYLOAD_BYTES`].
+/// The payload would exceed its size limit ([`Limits::payload`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
@@ -84,7 +86,7 @@ impl Payload {
         &self.strings[s.start as usize..][..s.len as usize]
     }
 
-    /// The accounted size, compared against [`MAX_PAYLOAD_BYTES`].
+    /// The accounted size, compared against [`Limits::payload`].
     pub fn bytes(&self) -> usize {
         self.bytes
     }
@@ -123,13 +125,29 @@ impl Shape {
 /// Tables are filled one after another in the order of their IDs: once an
 /// entry of table `t` is inserted, no entry of a table before `t` may follow
 /// (a breadth-first walk does exactly this).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PayloadBuilder {
     strings: Vec<u8>,
     entries: Vec<(Value, Value)>,
     starts: Vec<u32>,
     tables: u32,
     bytes: usize,
+    /// The most accounted bytes the payload may take.
+    limit: usize,
+}
+
+impl Default for PayloadBuilder {
+    /// An empty builder with the default size limit.
+    fn default() -> Self {
+        PayloadBuilder {
+            strings: Vec::new(),
+            entries: Vec::new(),
+            starts: Vec::new(),
+            tables: 0,
+            bytes: 0,
+            limit: PAYLOAD.default,
+        }
+    }
 }
 
 impl PayloadBuilder {
@@ -145,6 +163,11 @@ impl PayloadBuilder {
             starts: Vec::with_capacity(shape.tables + 1),
             ..PayloadBuilder::default()
         }
+    }
+
+    /// The same builder, refusing payloads of more than `limit` bytes.
+    pub fn limited_to(self, limit: usize) -> PayloadBuilder {
+        PayloadBuilder { limit, ..self }
     }
 
     pub fn new_table(&mut self) -> Result<TableId, TooLarge> {
@@ -204,7 +227,7 @@ impl PayloadBuilder {
     #[inline]
     fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
         self.bytes += bytes;
-        if self.bytes > MAX_PAYLOAD_BYTES {
+        if self.bytes > self.limit {
             Err(TooLarge)
         } else {
             Ok(())
@@ -310,16 +333,27 @@ mod tests {
     fn size_limit_is_enforced_while_building() {
         let mut b = PayloadBuilder::new();
         let t = b.new_table().unwrap();
-        let big = vec![b'x'; MAX_PAYLOAD_BYTES / 2];
+        let big = vec![b'x'; PAYLOAD.default / 2];
         let s = b.string(&big).unwrap();
         b.insert(t, Value::Integer(1), s).unwrap();
         assert_eq!(b.string(&big), Err(TooLarge));
     }
 
     #[test]
+    fn a_smaller_limit_applies() {
+        let text = |len: usize| {
+            let mut b = PayloadBuilder::new().limited_to(100);
+            let s = b.string(&vec![b'x'; len])?;
+            b.finish(s)
+        };
+        assert_eq!(text(100 - VALUE_COST).map(|p| p.bytes()), Ok(100));
+        assert_eq!(text(101 - VALUE_COST), Err(TooLarge));
+    }
+
+    #[test]
     fn a_scalar_root_is_charged_too() {
         let mut b = PayloadBuilder::new();
-        let big = b.string(&vec![b'x'; MAX_PAYLOAD_BYTES]).unwrap();
+        let big = b.string(&vec![b'x'; PAYLOAD.default]).unwrap();
         assert_eq!(b.finish(big), Err(TooLarge));
     }
 

@@ -22,8 +22,8 @@ use std::sync::{Arc, RwLock};
 use mlua::{ffi, Lua};
 
 use crate::binding;
+use crate::core::config::Config;
 use crate::core::kernel::{ComputerPort, Kernel};
-use crate::core::users::UserTable;
 use crate::core::Ticket;
 
 mod modules;
@@ -188,17 +188,19 @@ unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
     unsafe { phoenix_string_assign(failure, reason.as_ptr().cast(), reason.len()) };
 }
 
-/// Reads the users file under the data root `base` and starts the kernel.
+/// Reads the configuration (users, limits) under the data root `base` and
+/// starts the kernel.
 fn start_kernel(base: &[u8]) -> Result<(), String> {
     let base = data_root(base)?;
-    let (users, warning) = UserTable::load(&base.join("config"));
-    if let Some(warning) = warning {
+    let (config, warnings) = Config::load(&base.join("config"));
+    for warning in warnings {
         report(&warning);
     }
+    let kernel = Kernel::start_with_limits(config.users, config.limits);
     let previous = KERNEL
         .write()
         .unwrap_or_else(|e| e.into_inner())
-        .replace(Kernel::start(users));
+        .replace(kernel);
     if let Some(previous) = previous {
         previous.shutdown();
     }

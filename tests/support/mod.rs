@@ -214,3 +214,16 @@ pub fn run_each(file: &str, checks: &[(i32, usize)], users: Option<&str>) {
 }
 
 pub const SECOND: Duration = Duration::from_secs(1);
+
+/// What the supervisor example (lua/examples/ipc-supervisor.lua) prints on
+/// computer 0, in order, in the embedded host and in CraftOS-PC alike.
+pub const SUPERVISOR_LINES: &[&str] = &[
+    "workers started",
+    "worker 1 died; restarting it",
+    "restarted worker 1",
+    "results: 1 4 9 16 25 36 (1 restart)",
+    "worker 1 stopped by SIGTERM",
+    "worker 2 ignored SIGTERM; sending SIGKILL",
+    "worker 2 stopped by SIGKILL",
+    "all workers stopped",
+];

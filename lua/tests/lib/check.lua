@@ -37,7 +37,8 @@ end
 local kept = {}
 
 -- Pulls events until `accept(name, params)` is true or `seconds` pass.
--- Returns the accepted event, or nil on time-out. Other events are kept.
+-- Returns the accepted event, or nil on time-out (default 30 s: a guard for
+-- a busy machine, not a schedule). Other events are kept.
 function check.await(accept, seconds)
     for i, event in ipairs(kept) do
         if accept(table.unpack(event, 1, event.n)) then
@@ -45,7 +46,7 @@ function check.await(accept, seconds)
             return table.unpack(event, 1, event.n)
         end
     end
-    local timeout = os.startTimer(seconds or 5)
+    local timeout = os.startTimer(seconds or 30)
     while true do
         local event = table.pack(os.pullEventRaw())
         if event[1] == "timer" and event[2] == timeout then return nil end
@@ -74,7 +75,7 @@ end
 -- Sends a remote event of `kind` to `pid` as soon as that process exists
 -- (sendEvent returns true); false if it does not appear within `seconds`.
 local function send_when_up(pid, kind, seconds)
-    local deadline = os.clock() + (seconds or 10)
+    local deadline = os.clock() + (seconds or 30)
     while not syscall.sendEvent(pid, kind, {}) do
         if os.clock() > deadline then return false end
         check.sleep(0.02)
@@ -86,7 +87,7 @@ end
 -- exists, then waits for the other's hello.
 function check.meet(other, seconds)
     return send_when_up(other, "__hello", seconds)
-        and check.await_remote("__hello", seconds or 10) ~= nil
+        and check.await_remote("__hello", seconds or 30) ~= nil
 end
 
 function check.done()
@@ -180,4 +181,57 @@ end
 function check.escape(s)
     if type(s) ~= "string" then return tostring(s) end
     return (s:gsub("[^\32-\126]", function(c) return ("\\%d"):format(c:byte()) end))
+end
+
+-- Waiting for a condition without yielding ----------------------------------
+
+-- Computes without yielding until `condition()` holds, or `seconds` (a
+-- generous guard, default 10) pass. Returns whether it held. For tests that
+-- need something queued before the program next waits: wait for it to be
+-- visible (peekEvent), never for a fixed time.
+function check.busy_until(condition, seconds)
+    local stop = os.clock() + (seconds or 10)
+    while not condition() do
+        if os.clock() > stop then return false end
+    end
+    return true
+end
+
+-- Busy until timer `id` expired and its event is the next one waiting.
+function check.until_expired(id)
+    return check.ok(check.busy_until(function()
+        local name, params = syscall.peekEvent()
+        return name == "timer" and type(params) == "table" and params.id == id
+    end), "timer " .. tostring(id) .. " expired and waits")
+end
+
+-- Busy until the next syscall event waiting is named `name` and, for a
+-- remote event, of type `kind`.
+function check.until_next(name, kind)
+    return check.ok(check.busy_until(function()
+        local got, params = syscall.peekEvent()
+        return got == name and (kind == nil or (type(params) == "table" and params.type == kind))
+    end), "a " .. name .. (kind and (" " .. kind) or "") .. " event waits")
+end
+
+-- Busy, without yielding, until the one timer or alarm this computer has
+-- pending has fired (its event then waits behind whatever was queued
+-- before). A fired timer no longer counts against the limit of pending
+-- timers (4096): fill the limit with long timers, then probe for the slot
+-- it frees. The fillers are cancelled again.
+function check.until_fired(seconds)
+    local limit = 4096
+    local fillers = {}
+    while #fillers < limit do
+        local ok, id = pcall(syscall.timer, 3600)
+        if not ok then break end
+        fillers[#fillers + 1] = id
+    end
+    local fired = #fillers == limit or check.busy_until(function()
+        local ok, id = pcall(syscall.timer, 3600)
+        if ok then fillers[#fillers + 1] = id end
+        return ok
+    end, seconds)
+    for _, id in ipairs(fillers) do syscall.cancel(id) end
+    return check.ok(fired, "the pending timer fired")
 end

@@ -146,7 +146,7 @@ fn direct_delivery_takes_events_in_order_but_not_through_a_stop() {
     );
     // A data event taken directly is received at once: it no longer counts.
     let (a3, _) = boot(&kernel, 3);
-    for _ in 0..crate::core::queue::MAX_QUEUED_EVENTS {
+    for _ in 0..kernel.limits().queue {
         assert!(kernel.send(1, 3, name("e"), text("x")));
     }
     assert!(!kernel.send(1, 3, name("e"), text("x")));
@@ -195,7 +195,7 @@ fn send_reports_whether_the_event_was_queued() {
     let kernel = Kernel::start(users());
     let (b3, c3) = boot(&kernel, 3);
     assert!(!kernel.send(1, 9, name("x"), text("a")), "no such process");
-    for i in 0..crate::core::queue::MAX_QUEUED_EVENTS {
+    for i in 0..kernel.limits().queue {
         assert!(
             kernel.send(1, 3, name(&format!("e{i}")), text("a")),
             "event {i}"
@@ -334,7 +334,7 @@ fn a_reused_id_is_never_fired_by_its_cancelled_predecessor() {
 fn timers_are_bounded_per_process() {
     let kernel = Kernel::start(users());
     let (t, _) = boot(&kernel, 1);
-    for _ in 0..MAX_PENDING_TIMERS {
+    for _ in 0..4096 {
         kernel
             .start_timer(t, Duration::from_secs(3600), false)
             .unwrap();
@@ -398,5 +398,57 @@ fn send_notifies_the_target_with_the_table_lock_released() {
     assert!(kernel.send(1, 3, name("wake"), text("a")));
     assert_eq!(probe.lock_was_free.load(Ordering::SeqCst), 1);
     assert!(is_named(kernel.pop(target), b"wake"));
+    kernel.shutdown();
+}
+
+#[test]
+fn signal_0_checks_existence_and_permission_and_sends_nothing() {
+    let kernel = Kernel::start(users());
+    let (a1, _) = boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    boot(&kernel, 3);
+    assert_eq!(kernel.kill(a1, 42, 0), Err(KillError::NoSuchProcess));
+    assert_eq!(kernel.kill(a1, 3, 0), Err(KillError::PermissionDenied));
+    assert_eq!(kernel.kill(a1, 2, 0), Ok(Kill::Checked));
+    assert_eq!(kernel.kill(a1, 1, 0), Ok(Kill::Checked), "to itself too");
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 0);
+    assert_eq!(drain(&kernel, a2), vec![]);
+    assert_eq!(drain(&kernel, a1), vec![]);
+    kernel.shutdown();
+}
+
+#[test]
+fn configured_limits_bound_queues_and_timers() {
+    let limits = Limits {
+        queue: 4,
+        payload: 100,
+        timers: 3,
+    };
+    let kernel = Kernel::start_with_limits(users(), limits);
+    let (t, _) = boot(&kernel, 1);
+    for _ in 0..3 {
+        kernel
+            .start_timer(t, Duration::from_secs(3600), true)
+            .unwrap();
+    }
+    assert_eq!(
+        kernel.start_timer(t, Duration::from_secs(3600), false),
+        Err(TooManyTimers)
+    );
+    for i in 0..4 {
+        assert!(kernel.send(2, 1, name(&format!("e{i}")), text("a")));
+    }
+    assert!(!kernel.send(2, 1, name("over"), text("a")));
+    kernel.shutdown();
+}
+
+#[test]
+fn a_stop_takes_effect_ahead_of_what_already_waits() {
+    let kernel = Kernel::start(users());
+    let (t, _) = boot(&kernel, 1);
+    kernel.send(2, 1, name("before"), text("a"));
+    kernel.stop(t);
+    assert_eq!(kernel.pop(t), Some(Item::Gate), "the gate comes first");
+    assert!(matches!(kernel.pop(t), Some(Item::Remote { .. })));
     kernel.shutdown();
 }
