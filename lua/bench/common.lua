@@ -118,6 +118,7 @@ function bench.report(metric, unit, syscall_value, baseline_value, baseline_name
     local ratio = syscall_value / baseline_value
     local name = metric .. " (" .. unit .. ")"
     if baseline_name then name = name .. " [baseline: " .. baseline_name .. "]" end
+    if BENCH_TAG then name = name .. " " .. BENCH_TAG end -- a variant of the same run
     print(("BENCH|%s|%s|%s|%s"):format(name, fmt(syscall_value), fmt(baseline_value),
         ratio == ratio and ("%.2fx"):format(ratio) or "n/a"))
 end

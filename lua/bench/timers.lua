@@ -37,12 +37,14 @@ bench.run(function()
         local l = late[k]
         local lo, hi = math.huge, -math.huge
         for _, x in ipairs(l) do lo, hi = math.min(lo, x), math.max(hi, x) end
-        local r = { median = bench.median(l), p95 = bench.percentile(l, 95), lo = lo, hi = hi }
+        local r = { median = bench.median(l), p95 = bench.percentile(l, 95), p99 = bench.percentile(l, 99),
+            lo = lo, hi = hi }
         if k == "syscall" then s = r else n = r end
-        print(("  %-22s median %.3f ms, p95 %.3f ms, min %.3f ms, max %.3f ms"):format(
+        print(("  %-22s median %.3f ms, p95 %.3f ms, p99 %.3f ms, min %.3f ms, max %.3f ms"):format(
             k == "syscall" and "syscall.timer(0.01)" or "os.startTimer(0.01)",
-            r.median, r.p95, r.lo, r.hi))
+            r.median, r.p95, r.p99, r.lo, r.hi))
     end
     bench.report("timer(0.01) lateness, median", "ms", s.median, n.median, "os.startTimer")
     bench.report("timer(0.01) lateness, p95", "ms", s.p95, n.p95, "os.startTimer")
+    bench.report("timer(0.01) lateness, p99", "ms", s.p99, n.p99, "os.startTimer")
 end)

@@ -81,6 +81,28 @@ impl Mailbox {
     }
 }
 
+/// A process's computer, for notifying it outside the table lock: `sendEvent`
+/// wakes the target after releasing the lock, so that the woken computer's
+/// provider does not find the lock still held by the sender (a contended lock
+/// costs the receiver a second sleep and wake-up). The port is dropped, under
+/// this lock, when the process ends: no notification reaches a computer after
+/// its incarnation has exited.
+struct Notifier(Mutex<Option<Arc<dyn ComputerPort>>>);
+
+impl Notifier {
+    fn notify(&self, ticket: Ticket) {
+        let port = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(port) = port.as_ref() {
+            port.notify(ticket);
+        }
+    }
+
+    /// Waits for a notification in flight, then refuses later ones.
+    fn close(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KillError {
     NoSuchProcess,
@@ -118,6 +140,7 @@ type TimerKey = (Ticket, TimerId);
 struct Process {
     incarnation: u32,
     port: Arc<dyn ComputerPort>,
+    notifier: Arc<Notifier>,
     mailbox: Arc<Mailbox>,
     /// Providers queued with the emulator and not run yet.
     providers: usize,
@@ -198,6 +221,7 @@ impl Kernel {
             table.closing = true;
             for process in table.processes.values() {
                 process.mailbox.alive.store(false, Ordering::Release);
+                process.notifier.close();
             }
             table.processes.clear();
             table.services.clear();
@@ -233,6 +257,7 @@ impl Kernel {
         });
         let process = Process {
             incarnation: ticket.incarnation,
+            notifier: Arc::new(Notifier(Mutex::new(Some(port.clone())))),
             port,
             mailbox,
             providers: 0,
@@ -244,6 +269,7 @@ impl Kernel {
         };
         if let Some(old) = table.processes.insert(pid, process) {
             old.mailbox.alive.store(false, Ordering::Release);
+            old.notifier.close();
             let old_ticket = Ticket {
                 pid,
                 incarnation: old.incarnation,
@@ -260,6 +286,7 @@ impl Kernel {
         if table.current(ticket).is_some() {
             if let Some(process) = table.processes.remove(&ticket.pid) {
                 process.mailbox.alive.store(false, Ordering::Release);
+                process.notifier.close();
                 table.disarm_all(ticket, &process);
             }
             table.services.release(ticket);
@@ -342,25 +369,33 @@ impl Kernel {
     }
 
     /// `sendEvent`: true when the event was queued for a running process.
+    /// The target is notified after the lock is released (see [`Notifier`]).
     pub fn send(&self, sender: Pid, target: Pid, name: Box<[u8]>, data: Payload) -> bool {
-        let mut table = self.lock();
-        let Some(process) = table
-            .processes
-            .get_mut(&target)
-            .filter(|p| p.port.is_running())
-        else {
-            return false;
-        };
-        let item = Item::Remote { sender, name, data };
-        let queued = process.queue.push(item).is_ok();
-        if queued {
+        let wake = {
+            let mut table = self.lock();
+            let Some(process) = table
+                .processes
+                .get_mut(&target)
+                .filter(|p| p.port.is_running())
+            else {
+                return false;
+            };
+            let item = Item::Remote { sender, name, data };
+            if process.queue.push(item).is_err() {
+                return false;
+            }
             let ticket = Ticket {
                 pid: target,
                 incarnation: process.incarnation,
             };
-            process.wake(ticket);
+            process
+                .wake_later()
+                .then(|| (process.notifier.clone(), ticket))
+        };
+        if let Some((notifier, ticket)) = wake {
+            notifier.notify(ticket);
         }
-        queued
+        true
     }
 
     /// Queues `item` for the process itself (its own events, its own
@@ -548,11 +583,20 @@ impl Process {
 
     /// After a push: publish, and notify if the program waits unwarned.
     fn wake(&mut self, ticket: Ticket) {
-        self.publish();
-        if self.mailbox.armed.swap(false, Ordering::SeqCst) {
-            self.providers += 1;
+        if self.wake_later() {
             self.port.notify(ticket);
         }
+    }
+
+    /// After a push: publish; true if the program waits unwarned, and the
+    /// caller must notify it (the provider is already counted).
+    fn wake_later(&mut self) -> bool {
+        self.publish();
+        let armed = self.mailbox.armed.swap(false, Ordering::SeqCst);
+        if armed {
+            self.providers += 1;
+        }
+        armed
     }
 
     /// Before a wait in the emulator: waiting items need a provider queued

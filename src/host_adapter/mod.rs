@@ -259,10 +259,12 @@ unsafe extern "C" fn provide(state: *mut ffi::lua_State, token: u64, name: *mut 
 struct EmulatorComputer(NonNull<RawComputer>);
 
 // SAFETY: the kernel calls these methods from any thread, but only while the
-// process is registered (under its lock), during which the emulator keeps the
-// Computer alive. `running` is a plain int that the emulator itself reads
-// and writes across threads (its computer peripheral does); volatile access
-// keeps each read and write a single real access.
+// process is registered (under its table lock, or for `notify` under the
+// process's notifier lock, which the kernel closes under the table lock when
+// the process exits), during which the emulator keeps the Computer alive.
+// `running` is a plain int that the emulator itself reads and writes across
+// threads (its computer peripheral does); volatile access keeps each read and
+// write a single real access.
 unsafe impl Send for EmulatorComputer {}
 unsafe impl Sync for EmulatorComputer {}
 

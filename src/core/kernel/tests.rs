@@ -360,6 +360,47 @@ fn shutdown_releases_stopped_processes_and_joins_the_timer_thread() {
     assert!(!kernel.is_current(t));
 }
 
+/// A computer whose notification checks, from another thread, that the
+/// kernel's table lock is free (the woken computer's provider takes it).
+struct LockProbe {
+    kernel: std::sync::OnceLock<Weak<Kernel>>,
+    lock_was_free: AtomicUsize,
+}
+
+impl ComputerPort for Arc<LockProbe> {
+    fn is_running(&self) -> bool {
+        true
+    }
+    fn notify(&self, ticket: Ticket) {
+        let kernel = self.kernel.get().and_then(Weak::upgrade).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let _ = kernel.is_current(ticket);
+            let _ = done.send(());
+        });
+        // Generous: a loaded machine may be slow to run the thread.
+        if finished.recv_timeout(Duration::from_secs(10)).is_ok() {
+            self.lock_was_free.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn power_off(&self) {}
+}
+
+#[test]
+fn send_notifies_the_target_with_the_table_lock_released() {
+    let kernel = Kernel::start(users());
+    let probe = Arc::new(LockProbe {
+        kernel: std::sync::OnceLock::new(),
+        lock_was_free: AtomicUsize::new(0),
+    });
+    probe.kernel.set(Arc::downgrade(&kernel)).unwrap();
+    let target = kernel.spawn(3, Box::new(probe.clone()));
+    assert!(kernel.send(1, 3, name("wake"), text("a")));
+    assert_eq!(probe.lock_was_free.load(Ordering::SeqCst), 1);
+    assert!(is_named(kernel.pop(target), b"wake"));
+    kernel.shutdown();
+}
+
 #[test]
 fn signal_0_checks_existence_and_permission_and_sends_nothing() {
     let kernel = Kernel::start(users());
