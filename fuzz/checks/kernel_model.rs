@@ -95,6 +95,7 @@ pub fn check_kernel_against_model(input: &[u8]) -> Result<(), String> {
         queue: 1 + c.below(6),
         payload: 64 + c.below(100),
         timers: 1 + c.below(6),
+        ..Limits::default()
     };
     let users = UserTable::parse(USERS).map_err(|e| e.to_string())?;
     let mut model = Model {

@@ -45,11 +45,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mlua::{ffi, Function, Lua};
 
 use super::delivery;
 use crate::core::kernel::{Kernel, Mailbox};
+use crate::core::reply_wait::ReplyWait;
 use crate::core::Ticket;
 
 /// Direct deliveries in a row before a real yield to the emulator.
@@ -67,11 +69,15 @@ pub struct Fast {
     /// Length of the handed list (events of ours in the emulator's queue).
     pub handed: Cell<usize>,
     direct_run: Cell<u32>,
+    /// Watching the mailbox for a reply after a send (see `reply_wait`).
+    pub reply: ReplyWait,
 }
 
 impl Fast {
     pub fn new(kernel: Arc<Kernel>, ticket: Ticket, mailbox: Arc<Mailbox>) -> Fast {
+        let window = Duration::from_micros(kernel.limits().reply_wait_us as u64);
         Fast {
+            reply: ReplyWait::new(window),
             kernel,
             ticket,
             mailbox,
@@ -286,6 +292,9 @@ unsafe fn next_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<c_int> 
     if fast.handed.get() != 0 {
         return None; // ours in the emulator's queue come first
     }
+    if fast.mailbox.queued() == 0 {
+        fast.reply.watch(|| fast.mailbox.queued() != 0);
+    }
     if !fast.mailbox.arm() {
         return None; // nothing waiting; a push will now notify
     }
@@ -318,6 +327,7 @@ unsafe extern "C-unwind" fn resumed(state: *mut ffi::lua_State) -> c_int {
         };
         fast.direct_run.set(0);
         fast.mailbox.disarm();
+        fast.reply.woke(|| is_remote_event(state));
         if ffi::lua_gettop(state) > 2 && received(state, fast) && passes_filter(state) {
             return ffi::lua_gettop(state) - 2;
         }
@@ -343,6 +353,22 @@ unsafe fn received(state: *mut ffi::lua_State, fast: &Fast) -> bool {
         }
     }
     fast.mailbox.is_open()
+}
+
+/// Whether the event at index 3 is a `remote_event`.
+///
+/// # Safety
+/// Stack `[filter, nil, name?, ...]`.
+unsafe fn is_remote_event(state: *mut ffi::lua_State) -> bool {
+    // SAFETY: reads index 3 only if it is a string (no conversion).
+    unsafe {
+        if ffi::lua_type(state, 3) != ffi::LUA_TSTRING {
+            return false;
+        }
+        let mut len = 0;
+        let name = ffi::lua_tolstring(state, 3, &mut len);
+        std::slice::from_raw_parts(name.cast::<u8>(), len) == b"remote_event"
+    }
 }
 
 /// Whether the event at index 3 passes the filter at index 1.

@@ -160,6 +160,9 @@ fn send_event(
     };
     let name: Box<[u8]> = name.as_bytes().as_ref().into();
     let sent = to_pid(pid).is_some_and(|pid| kernel.send(ticket.pid, pid, name, payload));
+    if sent {
+        with_state(lua, |s| s.fast.reply.sent())?;
+    }
     Ok((Some(sent), None))
 }
 

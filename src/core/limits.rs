@@ -14,6 +14,9 @@ pub struct Limits {
     pub payload: usize,
     /// Timers and alarms pending.
     pub timers: usize,
+    /// Microseconds a computer that sent an event watches its mailbox for
+    /// the reply before sleeping (see `reply_wait`); 0: never.
+    pub reply_wait_us: usize,
 }
 
 /// One configurable limit: its key, default and accepted range.
@@ -38,6 +41,11 @@ pub const TIMERS: Limit = Limit {
     default: 4096,
     range: 1..=1 << 20,
 };
+pub const REPLY_WAIT_US: Limit = Limit {
+    key: "reply_wait_us",
+    default: 50,
+    range: 0..=1000,
+};
 
 /// Items of any kind (signals, stop gates, …) a queue always has room for;
 /// with a larger event limit, four items per event.
@@ -51,6 +59,7 @@ impl Default for Limits {
             queue: QUEUE.default,
             payload: PAYLOAD.default,
             timers: TIMERS.default,
+            reply_wait_us: REPLY_WAIT_US.default,
         }
     }
 }
@@ -76,8 +85,8 @@ impl Limits {
         };
         let Some(object) = json.as_object() else {
             let warning = format!(
-                "phoenix-events: \"limits\" in {source} must be an object, got {json}; using the default limits (queue {}, payload {}, timers {})",
-                QUEUE.default, PAYLOAD.default, TIMERS.default
+                "phoenix-events: \"limits\" in {source} must be an object, got {json}; using the default limits (queue {}, payload {}, timers {}, reply_wait_us {})",
+                QUEUE.default, PAYLOAD.default, TIMERS.default, REPLY_WAIT_US.default
             );
             return (limits, vec![warning]);
         };
@@ -87,9 +96,10 @@ impl Limits {
                 "queue" => (&mut limits.queue, &QUEUE),
                 "payload" => (&mut limits.payload, &PAYLOAD),
                 "timers" => (&mut limits.timers, &TIMERS),
+                "reply_wait_us" => (&mut limits.reply_wait_us, &REPLY_WAIT_US),
                 _ => {
                     warnings.push(format!(
-                        "phoenix-events: ignoring unknown limit \"{key}\" in {source} (known: queue, payload, timers)"
+                        "phoenix-events: ignoring unknown limit \"{key}\" in {source} (known: queue, payload, timers, reply_wait_us)"
                     ));
                     continue;
                 }
@@ -145,7 +155,8 @@ mod tests {
             Limits {
                 queue: 1024,
                 payload: 1 << 20,
-                timers: 4096
+                timers: 4096,
+                reply_wait_us: 50
             }
         );
         assert_eq!(limits.queued_items(), 4096);
@@ -154,14 +165,16 @@ mod tests {
 
     #[test]
     fn valid_values_apply() {
-        let (limits, warnings) = parse(r#"{"queue": 4, "payload": 100, "timers": 3.0}"#);
+        let (limits, warnings) =
+            parse(r#"{"queue": 4, "payload": 100, "timers": 3.0, "reply_wait_us": 0}"#);
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(
             limits,
             Limits {
                 queue: 4,
                 payload: 100,
-                timers: 3
+                timers: 3,
+                reply_wait_us: 0
             }
         );
         let (limits, _) = parse(r#"{"queue": 1048576, "payload": 64, "timers": 1}"#);
@@ -185,6 +198,8 @@ mod tests {
             (r#"{"timers": null}"#, "timers", "null"),
             (r#"{"timers": [1]}"#, "timers", "[1]"),
             (r#"{"timers": 99999999999999999999}"#, "timers", "1e+20"),
+            (r#"{"reply_wait_us": 1001}"#, "reply_wait_us", "1001"),
+            (r#"{"reply_wait_us": -1}"#, "reply_wait_us", "-1"),
         ] {
             let (limits, warnings) = parse(text);
             assert_eq!(limits, Limits::default(), "{text}");

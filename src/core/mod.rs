@@ -8,6 +8,7 @@ pub mod config;
 pub mod kernel;
 pub mod limits;
 pub mod queue;
+pub mod reply_wait;
 pub mod signals;
 pub mod timers;
 pub mod users;

@@ -254,6 +254,7 @@ mod tests {
             queue: 4,
             payload: 100,
             timers: 3,
+            ..Limits::default()
         };
         let mut q = EventQueue::new(limits);
         for i in 0..4 {

@@ -423,6 +423,7 @@ fn configured_limits_bound_queues_and_timers() {
         queue: 4,
         payload: 100,
         timers: 3,
+        ..Limits::default()
     };
     let kernel = Kernel::start_with_limits(users(), limits);
     let (t, _) = boot(&kernel, 1);
