@@ -13,6 +13,8 @@
 use super::limits::Limits;
 use super::limits::PAYLOAD;
 
+mod spare;
+
 /// Index of a table node inside its [`Payload`].
 pub type TableId = u32;
 
@@ -101,6 +103,12 @@ impl Payload {
     }
 }
 
+impl Drop for Payload {
+    fn drop(&mut self) {
+        spare::give_back(std::mem::take(&mut self.strings));
+    }
+}
+
 /// The sizes of a payload's buffers, to build the next one at its size.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shape {
@@ -182,6 +190,9 @@ impl PayloadBuilder {
     pub fn string(&mut self, bytes: &[u8]) -> Result<Value, TooLarge> {
         self.charge(bytes.len())?;
         let start = self.strings.len() as u32;
+        if self.strings.capacity() - self.strings.len() < bytes.len() {
+            spare::grow(&mut self.strings, bytes.len());
+        }
         self.strings.extend_from_slice(bytes);
         Ok(Value::String(Str {
             start,
