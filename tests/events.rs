@@ -89,5 +89,5 @@ fn send_event_keeps_the_order_of_each_sender_target_pair() {
 
 #[test]
 fn every_call_raises_craftos_style_argument_errors() {
-    run_lua_test("args_errors.lua", &[0], &[0], 49);
+    run_lua_test("args_errors.lua", &[0], &[0], 51);
 }

@@ -71,6 +71,14 @@ line = debug.getinfo(1, "l").currentline + 1
 err = check.error_of(function() syscall.timer() end)
 check.ok(err == "startup.lua:" .. line .. ": " .. bad(1, "timer", "number", "no value"),
     "timer's argument error is raised at the caller's position", tostring(err))
+line = debug.getinfo(1, "l").currentline + 1
+err = check.error_of(function() syscall.sendEvent(me, 5) end)
+check.ok(err == "startup.lua:" .. line .. ": " .. bad(2, "sendEvent", "string", "number"),
+    "sendEvent (a C function) raises its argument errors at the caller's position", tostring(err))
+line = debug.getinfo(1, "l").currentline + 1
+err = check.error_of(function() syscall.sendEvent(me, "x", { f = print }) end)
+check.ok(type(err) == "string" and err:find("startup.lua:" .. line .. ": cannot send a function", 1, true) == 1,
+    "sendEvent raises a payload error at the caller's position", tostring(err))
 
 -- A refused call has no effect.
 check.eq(syscall.peekEvent(), nil, "calls refused for their arguments queued nothing")

@@ -50,16 +50,104 @@ const ROOT_NAME: &str = "params";
 /// The walk reads the tables with the raw API (`lua_next`) inside one
 /// protected call: going through mlua would create a handle for every key
 /// and value.
+/// (`sendEvent` itself uses [`to_payload_at`]; this is for the value checks.)
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Payload, SendError> {
+    let pushed = lua
+        .create_registry_value(value)
+        .map_err(|e| SendError::Lua(e.to_string()))?;
+    let converted = walk_payload(lua, max_bytes, |own| {
+        // SAFETY: `own` is inside the protected call with free slots.
+        unsafe { ffi::lua_rawgeti(own, ffi::LUA_REGISTRYINDEX, pushed.id().into()) };
+    });
+    drop(lua.remove_registry_value(pushed));
+    converted
+}
+
+/// Converts the value at `index` of `state` (a thread of this computer's
+/// state, on its thread) for another computer, as [`to_payload`] does: a
+/// plain value is copied at once; a table is walked in one protected call.
+///
+/// # Safety
+/// `index` is a valid absolute index of `state`, with one free stack slot;
+/// the caller owns nothing that a Lua error raised here (only by
+/// `luaL_ref`, out of memory) would skip dropping.
+pub unsafe fn to_payload_at(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    index: c_int,
+    max_bytes: usize,
+) -> Result<Payload, SendError> {
+    // SAFETY: as the caller guarantees; the accessors match the type read.
+    unsafe {
+        let kind = ffi::lua_type(state, index);
+        let root = match kind {
+            ffi::LUA_TTABLE => return table_payload_at(lua, state, index, max_bytes),
+            ffi::LUA_TNIL | ffi::LUA_TNONE => Value::Nil,
+            ffi::LUA_TBOOLEAN => Value::Boolean(ffi::lua_toboolean(state, index) != 0),
+            ffi::LUA_TNUMBER => number(ffi::lua_tonumber(state, index)),
+            ffi::LUA_TSTRING => {
+                let mut builder = PayloadBuilder::new().limited_to(max_bytes);
+                let root = builder.string(string_at(state, index))?;
+                return Ok(builder.finish(root)?);
+            }
+            _ => {
+                return Err(SendError::Unsendable {
+                    kind: kind_name(kind),
+                    place: ROOT_NAME.to_owned(),
+                })
+            }
+        };
+        Ok(PayloadBuilder::new().limited_to(max_bytes).finish(root)?)
+    }
+}
+
+/// # Safety
+/// As for [`to_payload_at`], with a table at `index`.
+unsafe fn table_payload_at(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    index: c_int,
+    max_bytes: usize,
+) -> Result<Payload, SendError> {
+    // The walk runs in mlua's protected call, on whichever thread mlua
+    // uses: the table travels there through a registry reference (a stack
+    // index of `state` may mean nothing in that call's frame).
+    // SAFETY: one slot is free on `state`; luaL_ref pops the copy; the
+    // reference is released before returning (luaL_unref does not raise).
+    let reference = unsafe {
+        ffi::lua_pushvalue(state, index);
+        ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX)
+    };
+    let converted = walk_payload(lua, max_bytes, |own| {
+        // SAFETY: `own` is inside the protected call with free slots.
+        unsafe { ffi::lua_rawgeti(own, ffi::LUA_REGISTRYINDEX, reference.into()) };
+    });
+    // SAFETY: `reference` was made above on this state's registry.
+    unsafe { ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, reference) };
+    converted
+}
+
+/// The walk of [`to_payload`], with the value pushed by `push`.
+fn walk_payload(
+    lua: &Lua,
+    max_bytes: usize,
+    push: impl FnOnce(*mut ffi::lua_State),
+) -> Result<Payload, SendError> {
     let mut walk = ToPayload {
         builder: PayloadBuilder::with_room_for(LAST_SHAPE.get()).limited_to(max_bytes),
         ..ToPayload::default()
     };
     // SAFETY: `exec_raw` runs the closure inside a protected call on a state
-    // of this computer, on its thread, with `value` pushed at index 1. The
-    // closure borrows `walk` and owns nothing, so if Lua raises (out of
+    // of this computer, on its thread; `push` leaves the value at index 1.
+    // The closure borrows `walk` and owns nothing, so if Lua raises (out of
     // memory) nothing is leaked; `walk` is dropped here as usual.
-    let ran = unsafe { lua.exec_raw::<()>(value, |state| walk.run(state)) };
+    let ran = unsafe {
+        lua.exec_raw::<()>((), |state| {
+            push(state);
+            walk.run(state)
+        })
+    };
     ran.map_err(|e| SendError::Lua(e.to_string()))?;
     let root = walk
         .result

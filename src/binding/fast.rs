@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use mlua::{ffi, Function, Lua};
 
-use super::delivery;
+use super::{delivery, send};
 use crate::core::kernel::{Kernel, Mailbox};
 use crate::core::reply_wait::ReplyWait;
 use crate::core::Ticket;
@@ -93,14 +93,22 @@ impl Fast {
 /// `Fast` (later calls, from other finalizers, then yield plainly).
 struct Slot(Option<Rc<Fast>>);
 
-/// Creates `wrap`, `create` and `yield` (in this order) for this state,
-/// sharing `fast`.
-pub fn natives(lua: &Lua, fast: Rc<Fast>) -> mlua::Result<(Function, Function, Function)> {
+/// The natives sharing one `Fast`.
+pub struct Natives {
+    pub wrap: Function,
+    pub create: Function,
+    pub yield_: Function,
+    pub send_event: Function,
+}
+
+/// Creates the coroutine natives and `sendEvent` for this state, sharing
+/// `fast`.
+pub fn natives(lua: &Lua, fast: Rc<Fast>) -> mlua::Result<Natives> {
     let original_wrap: Function = lua.globals().get::<mlua::Table>("coroutine")?.get("wrap")?;
     // SAFETY: runs in a protected call with `original_wrap` at index 1; only
     // pushes values and sets their metatables; at most 8 slots are used, and
     // exec_raw reserves them (check_stack) — LUA_MINSTACK covers the rest.
-    unsafe {
+    let (wrap, create, yield_, send_event) = unsafe {
         lua.exec_raw(original_wrap, move |state| {
             ffi::lua_checkstack(state, 10);
             let slot = ffi::lua_newuserdata(state, std::mem::size_of::<Slot>()).cast::<Slot>();
@@ -121,12 +129,22 @@ pub fn natives(lua: &Lua, fast: Rc<Fast>) -> mlua::Result<(Function, Function, F
             ffi::lua_pushcclosure(state, co_create, 1);
             ffi::lua_pushvalue(state, 3);
             ffi::lua_pushvalue(state, 1);
-            ffi::lua_pushcclosure(state, co_wrap, 2); // [wrap, slot, marks, y, c, w]
+            ffi::lua_pushcclosure(state, co_wrap, 2);
+            ffi::lua_pushvalue(state, 2);
+            ffi::lua_pushcclosure(state, send::send_event, 1); // [wrap, slot, marks, y, c, w, s]
             for index in 1..=3 {
-                ffi::lua_replace(state, index); // w to 1, c to 2, y to 3
+                ffi::lua_replace(state, index); // s to 1, w to 2, c to 3: [s, w, c, y]
             }
+            ffi::lua_pushvalue(state, 1);
+            ffi::lua_remove(state, 1); // [w, c, y, s]
         })
-    }
+    }?;
+    Ok(Natives {
+        wrap,
+        create,
+        yield_,
+        send_event,
+    })
 }
 
 unsafe extern "C-unwind" fn slot_gc(state: *mut ffi::lua_State) -> c_int {
@@ -146,7 +164,7 @@ unsafe extern "C-unwind" fn slot_gc(state: *mut ffi::lua_State) -> c_int {
 /// # Safety
 /// Called from `co_yield` or `resumed`, whose upvalue 1 is a Slot; the slot
 /// lives as long as the closure, which is running.
-unsafe fn fast_of<'a>(state: *mut ffi::lua_State) -> Option<&'a Fast> {
+pub(super) unsafe fn fast_of<'a>(state: *mut ffi::lua_State) -> Option<&'a Fast> {
     // SAFETY: per the function's contract.
     unsafe {
         let slot = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)).cast::<Slot>();

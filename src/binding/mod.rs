@@ -8,6 +8,7 @@
 pub(crate) mod convert;
 mod delivery;
 mod fast;
+mod send;
 mod services;
 mod state;
 mod syscalls;
@@ -64,10 +65,11 @@ pub fn install(
         .ok_or_else(|| mlua::Error::runtime("the process ended while starting"))?;
     let fast = Rc::new(fast::Fast::new(kernel.clone(), ticket, mailbox));
     let natives = syscalls::natives(lua)?;
-    let (co_wrap, co_create, co_yield) = fast::natives(lua, fast.clone())?;
-    natives.set("yield", co_yield)?;
-    natives.set("create", co_create)?;
-    natives.set("wrap", co_wrap)?;
+    let fast_natives = fast::natives(lua, fast.clone())?;
+    natives.set("yield", fast_natives.yield_)?;
+    natives.set("create", fast_natives.create)?;
+    natives.set("wrap", fast_natives.wrap)?;
+    natives.set("send_event", fast_natives.send_event)?;
     services::add_natives(lua, &natives)?;
     let (syscall, run_handler, show_error): (Table, Function, Function) = lua
         .load(PRELUDE)

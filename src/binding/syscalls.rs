@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::convert::{copy_table, to_payload, SendError};
+use super::convert::copy_table;
 use super::delivery::{dispatch_signal, event_of, Event};
+use super::send::to_pid;
 use super::state::with_state;
 use crate::core::kernel::Kill;
 use crate::core::queue::{Item, TimerId};
-use crate::core::{signals, Pid, Ticket};
+use crate::core::{signals, Ticket};
 
 /// Real seconds per in-game hour (one in-game day lasts 20 real minutes).
 const SECONDS_PER_GAME_HOUR: f64 = 50.0;
@@ -34,7 +35,6 @@ pub fn natives(lua: &Lua) -> mlua::Result<Table> {
     natives.set("signal", lua.create_function(signal)?)?;
     natives.set("queue_event", lua.create_function(queue_event)?)?;
     natives.set("peek_event", lua.create_function(peek_event)?)?;
-    natives.set("send_event", lua.create_function(send_event)?)?;
     natives.set("timer", lua.create_function(timer)?)?;
     natives.set("alarm", lua.create_function(alarm)?)?;
     natives.set("cancel", lua.create_function(cancel)?)?;
@@ -148,24 +148,6 @@ fn next_queued_event(lua: &Lua) -> mlua::Result<Option<(Vec<u8>, Table)>> {
     }
 }
 
-fn send_event(
-    lua: &Lua,
-    (pid, name, params): (f64, mlua::LuaString, Value),
-) -> mlua::Result<(Option<bool>, Option<String>)> {
-    let (kernel, ticket) = ids(lua)?;
-    let payload = match to_payload(lua, &params, kernel.limits().payload) {
-        Ok(payload) => payload,
-        Err(SendError::TooLarge) => return Ok((Some(false), None)),
-        Err(error) => return Ok((None, Some(error.message()))),
-    };
-    let name: Box<[u8]> = name.as_bytes().as_ref().into();
-    let sent = to_pid(pid).is_some_and(|pid| kernel.send(ticket.pid, pid, name, payload));
-    if sent {
-        with_state(lua, |s| s.fast.reply.sent())?;
-    }
-    Ok((Some(sent), None))
-}
-
 fn timer(lua: &Lua, timeout: f64) -> mlua::Result<(Option<TimerId>, Option<String>)> {
     if !timeout.is_finite() {
         let got = if timeout.is_nan() {
@@ -213,10 +195,4 @@ fn cancel(lua: &Lua, id: f64) -> mlua::Result<()> {
     with_state(lua, |s| s.cancel_handed(id))?;
     kernel.cancel(ticket, id);
     Ok(())
-}
-
-/// A pid is an integral number within the computer ID range.
-fn to_pid(pid: f64) -> Option<Pid> {
-    (pid.fract() == 0.0 && (f64::from(Pid::MIN)..=f64::from(Pid::MAX)).contains(&pid))
-        .then_some(pid as Pid)
 }

@@ -1,0 +1,130 @@
+//! `syscall.sendEvent` as a C function: the hottest call between computers
+//! goes from the program to the kernel without a Lua facade or mlua's
+//! callback machinery (argument packing, a protected call, app data
+//! lookups). It shares the coroutine natives' `Fast` (upvalue 1).
+
+use std::ffi::{c_char, c_int, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mlua::{ffi, Lua};
+
+use super::convert::{to_payload_at, SendError};
+use super::fast::{fast_of, Fast};
+use crate::core::Pid;
+
+/// `syscall.sendEvent(pid, name, params) -> boolean`.
+pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: called by Lua as a C closure whose upvalue 1 is the Slot (see
+    // `fast::natives`). Nothing owned by this frame is alive when Lua may
+    // raise: argument errors raise first; `send` returns with everything
+    // it owned dropped; `raise` takes the message into Lua before raising.
+    unsafe {
+        let count = ffi::lua_gettop(state);
+        expect(state, count, 1, ffi::LUA_TNUMBER, c"number");
+        expect(state, count, 2, ffi::LUA_TSTRING, c"string");
+        ffi::lua_settop(state, 3); // params: nil when absent
+        ffi::luaL_checkstack(state, 4, c"sendEvent".as_ptr());
+        let Some(fast) = fast_of(state) else {
+            ffi::lua_pushboolean(state, 0); // the computer is going away
+            return 1;
+        };
+        let lua = Lua::get_or_init_from_ptr(state);
+        let outcome = catch_unwind(AssertUnwindSafe(|| send(lua, state, fast)));
+        match outcome {
+            Ok(Ok(sent)) => {
+                ffi::lua_pushboolean(state, c_int::from(sent));
+                1
+            }
+            Ok(Err(message)) => raise(lua, state, message),
+            Err(_) => ffi::luaL_error(state, c"sendEvent: internal error".as_ptr()),
+        }
+    }
+}
+
+/// Raises `bad argument #i to 'sendEvent' (T expected, got U)` at the
+/// caller's level, as the rest of the `syscall` table words it.
+///
+/// # Safety
+/// Inside `send_event`, before it owns anything.
+unsafe fn expect(state: *mut ffi::lua_State, count: c_int, index: c_int, kind: c_int, name: &CStr) {
+    // SAFETY: reads the type at a valid or absent index; luaL_error raises.
+    unsafe {
+        if index <= count && ffi::lua_type(state, index) == kind {
+            return;
+        }
+        let got: *const c_char = if index > count {
+            c"no value".as_ptr()
+        } else {
+            ffi::lua_typename(state, ffi::lua_type(state, index))
+        };
+        ffi::luaL_error(
+            state,
+            c"bad argument #%d to 'sendEvent' (%s expected, got %s)".as_ptr(),
+            index,
+            name.as_ptr(),
+            got,
+        );
+    }
+}
+
+/// Copies the payload at index 3 and queues the event: whether it was
+/// queued (`false`: no such running process, its queue is full, or the
+/// payload is over the size limit), or the error to raise.
+///
+/// # Safety
+/// Stack `[pid, name, params]` with free slots, on the computer's thread.
+unsafe fn send(lua: &Lua, state: *mut ffi::lua_State, fast: &Fast) -> Result<bool, String> {
+    // The payload first: converting may raise (out of memory) before this
+    // frame owns anything.
+    // SAFETY: index 3 exists and a slot is free (see `send_event`).
+    let payload = match unsafe { to_payload_at(lua, state, 3, fast.kernel.limits().payload) } {
+        Ok(payload) => payload,
+        Err(SendError::TooLarge) => return Ok(false),
+        Err(error) => return Err(error.message()),
+    };
+    // SAFETY: the types were checked; lua_tolstring on a string converts
+    // nothing and raises nothing.
+    let (pid, name) = unsafe {
+        let mut length = 0;
+        let name = ffi::lua_tolstring(state, 2, &mut length);
+        let name: Box<[u8]> = std::slice::from_raw_parts(name.cast::<u8>(), length).into();
+        (ffi::lua_tonumber(state, 1), name)
+    };
+    let sent = to_pid(pid).is_some_and(|pid| fast.kernel.send(fast.ticket.pid, pid, name, payload));
+    if sent {
+        fast.reply.sent();
+    }
+    Ok(sent)
+}
+
+/// A pid is an integral number within the computer ID range.
+pub fn to_pid(pid: f64) -> Option<Pid> {
+    (pid.fract() == 0.0 && (f64::from(Pid::MIN)..=f64::from(Pid::MAX)).contains(&pid))
+        .then_some(pid as Pid)
+}
+
+/// Raises `message` at the caller's level.
+///
+/// # Safety
+/// Inside `send_event`, with free stack slots; `message` is the only value
+/// this frame owns, and it is dropped before anything may raise.
+unsafe fn raise(lua: &Lua, state: *mut ffi::lua_State, message: String) -> c_int {
+    // SAFETY: the string is made inside mlua's protected call and moved to
+    // `state` (a thread of the same state); afterwards nothing is owned.
+    unsafe {
+        let top = ffi::lua_gettop(state);
+        let moved = lua.exec_raw::<()>((), |own| {
+            ffi::lua_pushlstring(own, message.as_ptr().cast(), message.len());
+            ffi::lua_xmove(own, state, 1);
+        });
+        drop(message);
+        if moved.is_err() || ffi::lua_gettop(state) != top + 1 {
+            ffi::lua_settop(state, top);
+            ffi::lua_pushstring(state, c"sendEvent failed".as_ptr());
+        }
+        ffi::luaL_where(state, 1);
+        ffi::lua_insert(state, -2);
+        ffi::lua_concat(state, 2);
+        ffi::lua_error(state)
+    }
+}
