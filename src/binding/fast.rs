@@ -298,6 +298,7 @@ unsafe fn wait(state: *mut ffi::lua_State, fast: &Fast) -> c_int {
             }
             ffi::lua_settop(state, 2);
         }
+        fast.mailbox.set_waiting(true);
         ffi::lua_yieldk(state, 0, 0, Some(resumed))
     }
 }
@@ -343,6 +344,7 @@ unsafe extern "C-unwind" fn resumed(state: *mut ffi::lua_State) -> c_int {
         let Some(fast) = fast_of(state) else {
             return ffi::lua_gettop(state) - 2;
         };
+        fast.mailbox.set_waiting(false);
         fast.direct_run.set(0);
         fast.mailbox.disarm();
         fast.reply.woke(|| is_remote_event(state));

@@ -23,6 +23,14 @@ use super::{Pid, Ticket};
 /// (the emulator can switch it off without telling the plugin).
 const GATE_POLL: Duration = Duration::from_millis(20);
 
+/// The timer key of a process's delivery check (no timer or alarm has ID 0).
+const DELIVERY_CHECK: TimerId = 0;
+/// A notified computer that waits and has run no provider this long after
+/// is notified again (see [`Kernel::check_delivery`]); the delay doubles
+/// while the provider stays pending, up to [`LAST_CHECK`].
+const FIRST_CHECK: Duration = Duration::from_millis(2);
+const LAST_CHECK: Duration = Duration::from_millis(64);
+
 /// The kernel's view of the computer a process runs on.
 pub trait ComputerPort: Send + Sync {
     /// Whether the computer is on (not off, shutting down or rebooting).
@@ -51,6 +59,9 @@ pub struct Mailbox {
     alive: AtomicBool,
     queued: AtomicUsize,
     armed: AtomicBool,
+    /// The program waits in the emulator (set by the binding around its
+    /// yield to the emulator; read by the delivery check).
+    waiting: AtomicBool,
     port: Arc<dyn ComputerPort>,
 }
 
@@ -78,6 +89,11 @@ impl Mailbox {
     /// so pushes need not notify.
     pub fn disarm(&self) {
         self.armed.store(false, Ordering::Relaxed);
+    }
+
+    /// The program starts (true) or stops (false) waiting in the emulator.
+    pub fn set_waiting(&self, waiting: bool) {
+        self.waiting.store(waiting, Ordering::Relaxed);
     }
 }
 
@@ -144,6 +160,11 @@ struct Process {
     mailbox: Arc<Mailbox>,
     /// Providers queued with the emulator and not run yet.
     providers: usize,
+    /// Providers run so far (a delivery check compares it).
+    provider_runs: u64,
+    /// The pending delivery check: `provider_runs` when it was armed, and
+    /// its delay.
+    delivery_check: Option<(u64, Duration)>,
     queue: EventQueue,
     timers: HashSet<TimerId>,
     next_timer: TimerId,
@@ -172,6 +193,26 @@ impl Table {
             for &id in &process.timers {
                 timers.disarm((ticket, id));
             }
+            if process.delivery_check.is_some() {
+                timers.disarm((ticket, DELIVERY_CHECK));
+            }
+        }
+    }
+
+    /// After a notification of `ticket`: arms its delivery check unless one
+    /// is pending.
+    fn watch_delivery(&mut self, ticket: Ticket) {
+        let Table {
+            processes, timers, ..
+        } = self;
+        let Some(process) = processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)
+        else {
+            return;
+        };
+        if process.delivery_check.is_none() {
+            process.arm_delivery_check(ticket, timers.as_ref(), FIRST_CHECK);
         }
     }
 }
@@ -253,6 +294,7 @@ impl Kernel {
             alive: AtomicBool::new(true),
             queued: AtomicUsize::new(0),
             armed: AtomicBool::new(true),
+            waiting: AtomicBool::new(false),
             port: port.clone(),
         });
         let process = Process {
@@ -261,6 +303,8 @@ impl Kernel {
             port,
             mailbox,
             providers: 0,
+            provider_runs: 0,
+            delivery_check: None,
             queue: EventQueue::new(self.limits),
             timers: HashSet::new(),
             next_timer: 1,
@@ -359,7 +403,11 @@ impl Kernel {
             incarnation: process.incarnation,
         };
         match process.queue.push(Item::Signal(signal)) {
-            Ok(()) => process.wake(ticket),
+            Ok(()) => {
+                if process.wake(ticket) {
+                    table.watch_delivery(ticket);
+                }
+            }
             Err(Full) => eprintln!(
                 "phoenix-events: computer {target} has {} items waiting; signal {signal} refused",
                 process.queue.waiting()
@@ -388,9 +436,11 @@ impl Kernel {
                 pid: target,
                 incarnation: process.incarnation,
             };
-            process
-                .wake_later()
-                .then(|| (process.notifier.clone(), ticket))
+            let notifier = process.wake_later().then(|| process.notifier.clone());
+            if notifier.is_some() {
+                table.watch_delivery(ticket);
+            }
+            notifier.map(|notifier| (notifier, ticket))
         };
         if let Some((notifier, ticket)) = wake {
             notifier.notify(ticket);
@@ -404,7 +454,9 @@ impl Kernel {
         let mut table = self.lock();
         let process = table.current(ticket).ok_or(Full)?;
         process.queue.push(item)?;
-        process.wake(ticket);
+        if process.wake(ticket) {
+            table.watch_delivery(ticket);
+        }
         Ok(())
     }
 
@@ -418,13 +470,14 @@ impl Kernel {
         let process = table.current(ticket)?;
         if first {
             process.providers = process.providers.saturating_sub(1);
+            process.provider_runs += 1;
         }
         let item = process.queue.pop();
         process.publish();
         if item.is_none() {
             process.mailbox.armed.store(true, Ordering::SeqCst);
-        } else if process.queue.has_specials() {
-            process.chain(ticket);
+        } else if process.queue.has_specials() && process.chain(ticket) {
+            table.watch_delivery(ticket);
         }
         item
     }
@@ -451,15 +504,21 @@ impl Kernel {
             process.publish();
             return item;
         }
-        process.prepare_wait(ticket);
+        if process.prepare_wait(ticket) {
+            table.watch_delivery(ticket);
+        }
         None
     }
 
     /// The program is about to wait in the emulator with items possibly
     /// waiting: leaves a provider queued for them, or arms when there are none.
     pub fn prepare_wait(&self, ticket: Ticket) {
-        if let Some(process) = self.lock().current(ticket) {
-            process.prepare_wait(ticket);
+        let mut table = self.lock();
+        if table
+            .current(ticket)
+            .is_some_and(|p| p.prepare_wait(ticket))
+        {
+            table.watch_delivery(ticket);
         }
     }
 
@@ -527,7 +586,9 @@ impl Kernel {
         if let Some(process) = table.current(ticket) {
             process.stopped = true;
             process.queue.push_gate_first();
-            process.wake(ticket);
+            if process.wake(ticket) {
+                table.watch_delivery(ticket);
+            }
         }
     }
 
@@ -558,13 +619,56 @@ impl Kernel {
     }
 
     fn timer_expired(&self, (ticket, id): TimerKey) {
+        if id == DELIVERY_CHECK {
+            return self.check_delivery(ticket);
+        }
         let mut table = self.lock();
         if let Some(process) = table.current(ticket) {
             if process.timers.remove(&id) {
                 process.queue.push_timer(id);
-                process.wake(ticket);
+                if process.wake(ticket) {
+                    table.watch_delivery(ticket);
+                }
             }
         }
+    }
+
+    /// A notification can be lost: CraftOS-PC v2.8.3 checks its provider
+    /// queue and then waits on a condition variable that `queueEvent`
+    /// notifies without holding the waiter's mutex, so a provider queued
+    /// between the two waits out the emulator's 5 s timeout (seen as rare
+    /// multi-second stalls of a ping-pong). So while a provider is pending,
+    /// a check runs after [`FIRST_CHECK`]: if the program waits in the
+    /// emulator and no provider has run since the last check, the computer
+    /// is notified again (an extra provider that finds nothing delivers
+    /// nothing). The delay doubles while the provider stays pending.
+    fn check_delivery(&self, ticket: Ticket) {
+        let mut table = self.lock();
+        let Table {
+            processes, timers, ..
+        } = &mut *table;
+        let Some(process) = processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)
+        else {
+            return;
+        };
+        let Some((runs, delay)) = process.delivery_check.take() else {
+            return;
+        };
+        if process.providers == 0 || !process.port.is_running() {
+            return; // delivered, or nothing will be
+        }
+        let next = if process.provider_runs != runs {
+            FIRST_CHECK // it runs providers: check the one pending afresh
+        } else {
+            if process.mailbox.waiting.load(Ordering::Relaxed) {
+                process.providers += 1;
+                process.port.notify(ticket);
+            }
+            (delay * 2).min(LAST_CHECK)
+        };
+        process.arm_delivery_check(ticket, timers.as_ref(), next);
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
@@ -582,9 +686,25 @@ impl Process {
     }
 
     /// After a push: publish, and notify if the program waits unwarned.
-    fn wake(&mut self, ticket: Ticket) {
-        if self.wake_later() {
+    /// Returns whether it notified.
+    fn wake(&mut self, ticket: Ticket) -> bool {
+        let notify = self.wake_later();
+        if notify {
             self.port.notify(ticket);
+        }
+        notify
+    }
+
+    /// Checks after `delay` that a provider ran (see [`Kernel::check_delivery`]).
+    fn arm_delivery_check(
+        &mut self,
+        ticket: Ticket,
+        timers: Option<&TimerService<TimerKey>>,
+        delay: Duration,
+    ) {
+        if let Some(timers) = timers {
+            self.delivery_check = Some((self.provider_runs, delay));
+            timers.arm((ticket, DELIVERY_CHECK), Instant::now() + delay);
         }
     }
 
@@ -603,13 +723,14 @@ impl Process {
     /// (one is enough: the program takes the next ones itself once it has
     /// received its event, and providers chain through signals, see
     /// [`Process::chain`]); no items: arm.
-    fn prepare_wait(&mut self, ticket: Ticket) {
+    /// Returns whether it notified.
+    fn prepare_wait(&mut self, ticket: Ticket) -> bool {
         if self.queue.waiting() == 0 {
             self.mailbox.armed.store(true, Ordering::SeqCst);
-            return;
+            return false;
         }
         self.mailbox.armed.store(false, Ordering::SeqCst);
-        self.chain(ticket);
+        self.chain(ticket)
     }
 
     /// Keeps one provider queued while items wait. A provider that takes an
@@ -618,11 +739,14 @@ impl Process {
     /// handler queued runs before the program receives the first event of
     /// the batch, as with one provider per item. (Without those, the program
     /// takes the rest directly once it has received the event.)
-    fn chain(&mut self, ticket: Ticket) {
-        if self.providers == 0 && self.queue.waiting() != 0 {
+    /// Returns whether it notified.
+    fn chain(&mut self, ticket: Ticket) -> bool {
+        let notify = self.providers == 0 && self.queue.waiting() != 0;
+        if notify {
             self.providers = 1;
             self.port.notify(ticket);
         }
+        notify
     }
 
     /// The next free ID: timers count up from 1 below 2^31, alarms the same

@@ -453,3 +453,58 @@ fn a_stop_takes_effect_ahead_of_what_already_waits() {
     assert!(matches!(kernel.pop(t), Some(Item::Remote { .. })));
     kernel.shutdown();
 }
+
+/// Polls `condition` until it holds or 10 s pass.
+fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    condition()
+}
+
+#[test]
+fn a_waiting_computer_whose_provider_never_runs_is_notified_again() {
+    let kernel = Kernel::start(users());
+    boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    let mailbox = kernel.mailbox(a2).unwrap();
+    mailbox.set_waiting(true); // waits in the emulator, armed since boot
+    assert!(kernel.send(1, 2, name("a"), text("x")));
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 1);
+    // The emulator lost that notification: the provider never runs.
+    assert!(
+        eventually(|| c2.notified.load(Ordering::SeqCst) >= 2),
+        "no second notification"
+    );
+    // Woken at last: the program runs, the first provider delivers the
+    // event, the extra ones find nothing.
+    mailbox.set_waiting(false);
+    assert!(is_named(kernel.pop_for_provider(a2, true), b"a"));
+    let notified = c2.notified.load(Ordering::SeqCst);
+    for _ in 1..notified {
+        assert_eq!(kernel.pop_for_provider(a2, true), None);
+    }
+    // Every provider ran: no more notifications, however long it waits.
+    mailbox.set_waiting(true);
+    thread::sleep(LAST_CHECK * 2);
+    assert_eq!(c2.notified.load(Ordering::SeqCst), notified);
+    kernel.shutdown();
+}
+
+#[test]
+fn a_busy_computer_with_a_provider_pending_is_not_notified_again() {
+    let kernel = Kernel::start(users());
+    boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    assert!(kernel.send(1, 2, name("a"), text("x")));
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 1);
+    // Its program runs (it is not waiting in the emulator) for a while.
+    thread::sleep(FIRST_CHECK * 20);
+    assert_eq!(c2.notified.load(Ordering::SeqCst), 1);
+    assert!(is_named(kernel.pop_for_provider(a2, true), b"a"));
+    kernel.shutdown();
+}
