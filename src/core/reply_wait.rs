@@ -26,6 +26,7 @@
 
 use std::cell::Cell;
 use std::hint;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -48,7 +49,9 @@ pub struct ReplyWait {
 impl ReplyWait {
     /// `window` zero, or a single CPU, turns watching off.
     pub fn new(window: Duration) -> ReplyWait {
-        let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+        // Asked once: on Linux the answer reads the cgroup's CPU quota.
+        static CPUS: OnceLock<usize> = OnceLock::new();
+        let cpus = *CPUS.get_or_init(|| thread::available_parallelism().map_or(1, |n| n.get()));
         ReplyWait::with_cpus(window, cpus)
     }
 
