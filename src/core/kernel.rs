@@ -30,6 +30,10 @@ const DELIVERY_CHECK: TimerId = 0;
 /// while the provider stays pending, up to [`LAST_CHECK`].
 const FIRST_CHECK: Duration = Duration::from_millis(2);
 const LAST_CHECK: Duration = Duration::from_millis(64);
+/// A delivery check adds no provider beyond this many pending (a computer
+/// whose emulator queue stays full runs none for a while: extra providers
+/// would only pile up).
+const MAX_PENDING_PROVIDERS: usize = 4;
 
 /// The kernel's view of the computer a process runs on.
 pub trait ComputerPort: Send + Sync {
@@ -662,7 +666,9 @@ impl Kernel {
         let next = if process.provider_runs != runs {
             FIRST_CHECK // it runs providers: check the one pending afresh
         } else {
-            if process.mailbox.waiting.load(Ordering::Relaxed) {
+            if process.mailbox.waiting.load(Ordering::Relaxed)
+                && process.providers < MAX_PENDING_PROVIDERS
+            {
                 process.providers += 1;
                 process.port.notify(ticket);
             }

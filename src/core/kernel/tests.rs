@@ -508,3 +508,20 @@ fn a_busy_computer_with_a_provider_pending_is_not_notified_again() {
     assert!(is_named(kernel.pop_for_provider(a2, true), b"a"));
     kernel.shutdown();
 }
+
+#[test]
+fn delivery_checks_add_a_bounded_number_of_providers() {
+    let kernel = Kernel::start(users());
+    boot(&kernel, 1);
+    let (a2, c2) = boot(&kernel, 2);
+    kernel.mailbox(a2).unwrap().set_waiting(true);
+    assert!(kernel.send(1, 2, name("a"), text("x")));
+    // No provider ever runs: checks keep coming (2, 4, … 64 ms apart) but
+    // stop adding providers at the bound.
+    assert!(eventually(
+        || c2.notified.load(Ordering::SeqCst) >= MAX_PENDING_PROVIDERS
+    ));
+    thread::sleep(LAST_CHECK * 3);
+    assert_eq!(c2.notified.load(Ordering::SeqCst), MAX_PENDING_PROVIDERS);
+    kernel.shutdown();
+}
