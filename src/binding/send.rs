@@ -36,7 +36,10 @@ pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int 
                 1
             }
             Ok(Err(message)) => raise(lua, state, message),
-            Err(_) => ffi::luaL_error(state, c"sendEvent: internal error".as_ptr()),
+            Err(panic) => {
+                drop(panic);
+                ffi::luaL_error(state, c"sendEvent: internal error".as_ptr())
+            }
         }
     }
 }
@@ -113,12 +116,14 @@ unsafe fn raise(lua: &Lua, state: *mut ffi::lua_State, message: String) -> c_int
     // `state` (a thread of the same state); afterwards nothing is owned.
     unsafe {
         let top = ffi::lua_gettop(state);
-        let moved = lua.exec_raw::<()>((), |own| {
-            ffi::lua_pushlstring(own, message.as_ptr().cast(), message.len());
-            ffi::lua_xmove(own, state, 1);
-        });
+        let moved = lua
+            .exec_raw::<()>((), |own| {
+                ffi::lua_pushlstring(own, message.as_ptr().cast(), message.len());
+                ffi::lua_xmove(own, state, 1);
+            })
+            .is_ok();
         drop(message);
-        if moved.is_err() || ffi::lua_gettop(state) != top + 1 {
+        if !moved || ffi::lua_gettop(state) != top + 1 {
             ffi::lua_settop(state, top);
             ffi::lua_pushstring(state, c"sendEvent failed".as_ptr());
         }
