@@ -97,8 +97,14 @@ impl ReplyWait {
     /// after a send and a reply (`is_reply`) came within the window,
     /// watching pays again.
     pub fn woke(&self, is_reply: impl FnOnce() -> bool) {
+        if self.unwatched_since.get().is_some() {
+            self.woke_at(Instant::now(), is_reply);
+        }
+    }
+
+    fn woke_at(&self, now: Instant, is_reply: impl FnOnce() -> bool) {
         if let Some(since) = self.unwatched_since.take() {
-            if since.elapsed() < self.window && is_reply() {
+            if now.saturating_duration_since(since) < self.window && is_reply() {
                 self.misses.set(0);
             }
         }
@@ -188,8 +194,14 @@ mod tests {
             true
         }));
         assert_eq!(calls.get(), 0, "watched after {MAX_MISSES} misses");
-        // The wait after that send ends at once: watching pays again.
-        wait.woke(|| true);
+        // An answer that is not a reply does not count.
+        let since = wait.unwatched_since.get().expect("an unwatched wait");
+        wait.woke_at(since, || false);
+        wait.sent();
+        assert!(!wait.watch(|| true));
+        // The wait after that send ends at once with a reply: watching pays again.
+        let since = wait.unwatched_since.get().expect("an unwatched wait");
+        wait.woke_at(since, || true);
         wait.sent();
         assert!(wait.watch(|| true));
     }
@@ -203,8 +215,8 @@ mod tests {
         }
         wait.sent();
         wait.watch(|| true);
-        thread::sleep(Duration::from_millis(3));
-        wait.woke(|| true);
+        let since = wait.unwatched_since.get().expect("an unwatched wait");
+        wait.woke_at(since + Duration::from_millis(3), || true);
         let calls = Cell::new(0);
         wait.sent();
         wait.watch(|| {
