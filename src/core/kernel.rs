@@ -192,6 +192,18 @@ impl Table {
             .filter(|p| p.incarnation == ticket.incarnation)
     }
 
+    /// The same, with the timer service beside it (borrowed apart).
+    fn current_and_timers(
+        &mut self,
+        ticket: Ticket,
+    ) -> Option<(&mut Process, Option<&TimerService<TimerKey>>)> {
+        let process = self
+            .processes
+            .get_mut(&ticket.pid)
+            .filter(|p| p.incarnation == ticket.incarnation)?;
+        Some((process, self.timers.as_ref()))
+    }
+
     fn disarm_all(&self, ticket: Ticket, process: &Process) {
         if let Some(timers) = &self.timers {
             for &id in &process.timers {
@@ -206,17 +218,10 @@ impl Table {
     /// After a notification of `ticket`: arms its delivery check unless one
     /// is pending.
     fn watch_delivery(&mut self, ticket: Ticket) {
-        let Table {
-            processes, timers, ..
-        } = self;
-        let Some(process) = processes
-            .get_mut(&ticket.pid)
-            .filter(|p| p.incarnation == ticket.incarnation)
-        else {
-            return;
-        };
-        if process.delivery_check.is_none() {
-            process.arm_delivery_check(ticket, timers.as_ref(), FIRST_CHECK);
+        if let Some((process, timers)) = self.current_and_timers(ticket) {
+            if process.delivery_check.is_none() {
+                process.arm_delivery_check(ticket, timers, FIRST_CHECK);
+            }
         }
     }
 }
@@ -543,13 +548,7 @@ impl Kernel {
         alarm: bool,
     ) -> Result<TimerId, TooManyTimers> {
         let mut table = self.lock();
-        let Table {
-            processes, timers, ..
-        } = &mut *table;
-        let process = processes
-            .get_mut(&ticket.pid)
-            .filter(|p| p.incarnation == ticket.incarnation)
-            .ok_or(TooManyTimers)?;
+        let (process, timers) = table.current_and_timers(ticket).ok_or(TooManyTimers)?;
         if process.timers.len() >= self.limits.timers {
             return Err(TooManyTimers);
         }
@@ -565,13 +564,7 @@ impl Kernel {
     /// out of the queue if it was already waiting there.
     pub fn cancel(&self, ticket: Ticket, id: TimerId) {
         let mut table = self.lock();
-        let Table {
-            processes, timers, ..
-        } = &mut *table;
-        let Some(process) = processes
-            .get_mut(&ticket.pid)
-            .filter(|p| p.incarnation == ticket.incarnation)
-        else {
+        let Some((process, timers)) = table.current_and_timers(ticket) else {
             return;
         };
         if process.timers.remove(&id) {
@@ -648,13 +641,7 @@ impl Kernel {
     /// nothing). The delay doubles while the provider stays pending.
     fn check_delivery(&self, ticket: Ticket) {
         let mut table = self.lock();
-        let Table {
-            processes, timers, ..
-        } = &mut *table;
-        let Some(process) = processes
-            .get_mut(&ticket.pid)
-            .filter(|p| p.incarnation == ticket.incarnation)
-        else {
+        let Some((process, timers)) = table.current_and_timers(ticket) else {
             return;
         };
         let Some((runs, delay)) = process.delivery_check.take() else {
@@ -674,7 +661,7 @@ impl Kernel {
             }
             (delay * 2).min(LAST_CHECK)
         };
-        process.arm_delivery_check(ticket, timers.as_ref(), next);
+        process.arm_delivery_check(ticket, timers, next);
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
