@@ -78,27 +78,19 @@ pub unsafe fn to_payload_at(
     index: c_int,
     max_bytes: usize,
 ) -> Result<Payload, SendError> {
-    // SAFETY: as the caller guarantees; the accessors match the type read.
+    // SAFETY: as the caller guarantees. A value that is not a table goes
+    // through the walk's own scalar conversion, which reads it without
+    // converting anything in place and raises nothing.
     unsafe {
-        let kind = ffi::lua_type(state, index);
-        let root = match kind {
-            ffi::LUA_TTABLE => return table_payload_at(lua, state, index, max_bytes),
-            ffi::LUA_TNIL | ffi::LUA_TNONE => Value::Nil,
-            ffi::LUA_TBOOLEAN => Value::Boolean(ffi::lua_toboolean(state, index) != 0),
-            ffi::LUA_TNUMBER => number(ffi::lua_tonumber(state, index)),
-            ffi::LUA_TSTRING => {
-                let mut builder = PayloadBuilder::new().limited_to(max_bytes);
-                let root = builder.string(string_at(state, index))?;
-                return Ok(builder.finish(root)?);
-            }
-            _ => {
-                return Err(SendError::Unsendable {
-                    kind: kind_name(kind),
-                    place: ROOT_NAME.to_owned(),
-                })
-            }
+        if ffi::lua_type(state, index) == ffi::LUA_TTABLE {
+            return table_payload_at(lua, state, index, max_bytes);
+        }
+        let mut walk = ToPayload {
+            builder: PayloadBuilder::new().limited_to(max_bytes),
+            ..ToPayload::default()
         };
-        Ok(PayloadBuilder::new().limited_to(max_bytes).finish(root)?)
+        let root = walk.convert(state, index, Place::Root)?;
+        Ok(walk.builder.finish(root)?)
     }
 }
 
