@@ -3,24 +3,13 @@
 //! `peekEvent`, `sendEvent`, `timer`, `alarm`, `cancel`, `getpid`, `getuser`)
 //! working between computers.
 //!
-//! Layers, dependencies pointing inward:
-//! - [`core`]: processes, users, queues, timers, the value model; no Lua and
-//!   no emulator.
-//! - `binding`: the Lua side of one computer, through `mlua`.
-//! - `host_adapter`: CraftOS-PC's C/C++ plugin interface (with `shim.cpp`).
+//! Layers, one crate each, dependencies pointing inward:
+//! - `phoenix-events-core` (crates/core): processes, users, queues, timers,
+//!   the value model; no Lua and no emulator.
+//! - `phoenix-events-binding` (crates/binding): the Lua side of one
+//!   computer, through `mlua`.
+//! - this crate, the plugin: CraftOS-PC's C/C++ plugin interface
+//!   (`host_adapter`, with `shim.cpp`). It exports the emulator's entry
+//!   points and nothing else.
 
-pub mod core;
-
-// The unit tests run Lua (fuzz/checks); the host crate links one into the
-// test binary (the plugin itself uses the emulator's).
-#[cfg(test)]
-extern crate craftos_host;
-
-mod binding;
-// The checks shared by the fuzz targets and the property tests. They live
-// outside src/ because they are not part of the plugin (nor of its build).
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-#[path = "../fuzz/checks/mod.rs"]
-pub mod fuzzing;
 mod host_adapter;

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Choices;
-use crate::core::kernel::{ComputerPort, Kernel, Kill, KillError};
-use crate::core::limits::Limits;
-use crate::core::queue::{Item, TimerId, ALARM_BIT};
-use crate::core::signals::{is_stop, CHECK_ONLY, SIGCONT, SIGKILL};
-use crate::core::users::{may_signal, UserTable};
-use crate::core::value::{Payload, PayloadBuilder};
-use crate::core::{Pid, Ticket};
+use phoenix_events_core::kernel::{ComputerPort, Kernel, Kill, KillError};
+use phoenix_events_core::limits::Limits;
+use phoenix_events_core::queue::{Item, TimerId, ALARM_BIT};
+use phoenix_events_core::signals::{is_stop, CHECK_ONLY, SIGCONT, SIGKILL};
+use phoenix_events_core::users::{may_signal, UserTable};
+use phoenix_events_core::value::{Payload, PayloadBuilder};
+use phoenix_events_core::{Pid, Ticket};
 
 const PIDS: usize = 5;
 const SIGNALS: [i32; 9] = [CHECK_ONLY, SIGKILL, 10, 15, SIGCONT, 19, 21, 2, i32::MAX];

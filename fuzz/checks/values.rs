@@ -10,7 +10,7 @@ use std::ffi::c_void;
 use mlua::{Lua, Table, Value};
 
 use super::Choices;
-use crate::binding::convert::{remote_params, to_payload};
+use crate::convert::{remote_params, to_payload};
 
 /// Large enough that no generated graph hits the payload limit.
 const NO_LIMIT: usize = 1 << 30;

@@ -7,7 +7,7 @@ extern crate craftos_host;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(mismatch) = phoenix_events::fuzzing::check_kernel_against_model(data) {
+    if let Err(mismatch) = phoenix_events_binding::fuzzing::check_kernel_against_model(data) {
         panic!("kernel model mismatch: {mismatch}");
     }
 });

@@ -7,7 +7,7 @@ extern crate craftos_host;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(mismatch) = phoenix_events::fuzzing::check_value_round_trip(data) {
+    if let Err(mismatch) = phoenix_events_binding::fuzzing::check_value_round_trip(data) {
         panic!("value copy mismatch: {mismatch}");
     }
 });

@@ -19,12 +19,12 @@ use std::path::PathBuf;
 use std::ptr::{self, NonNull};
 use std::sync::{Arc, RwLock};
 
-use mlua::{ffi, Lua};
+use phoenix_events_binding::mlua::{ffi, Lua};
 
-use crate::binding;
-use crate::core::config::Config;
-use crate::core::kernel::{ComputerPort, Kernel};
-use crate::core::Ticket;
+use phoenix_events_binding as binding;
+use phoenix_events_core::config::Config;
+use phoenix_events_core::kernel::{ComputerPort, Kernel};
+use phoenix_events_core::Ticket;
 
 mod modules;
 

@@ -37,6 +37,7 @@ pub fn plugin_path() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for source in [
         "src",
+        "crates",
         "include",
         "lua/prelude.lua",
         "lua/system",

@@ -1,6 +1,6 @@
 use super::*;
-use crate::core::kernel::ComputerPort;
-use crate::core::users::UserTable;
+use crate::kernel::ComputerPort;
+use crate::users::UserTable;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -117,7 +117,7 @@ fn sigkill_releases_the_targets_names() {
     let (a, _) = boot(&kernel, 1);
     let (b, _) = boot(&kernel, 2);
     kernel.register(a, b"svc").unwrap();
-    kernel.kill(b, 1, crate::core::signals::SIGKILL).unwrap();
+    kernel.kill(b, 1, crate::signals::SIGKILL).unwrap();
     assert_eq!(kernel.lookup(b"svc"), None);
     assert_eq!(kernel.register(b, b"svc"), Ok(()));
     kernel.shutdown();

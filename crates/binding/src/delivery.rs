@@ -8,10 +8,10 @@ use mlua::{ffi, Lua, Table};
 
 use super::fast::Fast;
 use super::state::{with_state, Disposition, Handed};
-use crate::core::kernel::Kernel;
-use crate::core::queue::{Item, TimerId, ALARM_BIT};
-use crate::core::signals::DefaultAction;
-use crate::core::{Pid, Ticket};
+use phoenix_events_core::kernel::Kernel;
+use phoenix_events_core::queue::{Item, TimerId, ALARM_BIT};
+use phoenix_events_core::signals::DefaultAction;
+use phoenix_events_core::{Pid, Ticket};
 
 /// An event ready for the program: name, parameter table, and the timer it
 /// belongs to (so that `cancel` can still stop it).
@@ -123,7 +123,7 @@ fn push_remote(
     state: *mut ffi::lua_State,
     sender: Pid,
     name: &[u8],
-    data: &crate::core::value::Payload,
+    data: &phoenix_events_core::value::Payload,
 ) -> mlua::Result<()> {
     let params = super::convert::remote_params(lua, sender, name, data)?;
     push_event(lua, state, b"remote_event", params)
@@ -238,7 +238,7 @@ fn remote_params(
     lua: &Lua,
     sender: Pid,
     name: &[u8],
-    data: &crate::core::value::Payload,
+    data: &phoenix_events_core::value::Payload,
 ) -> mlua::Result<Table> {
     super::convert::remote_params(lua, sender, name, data)
 }

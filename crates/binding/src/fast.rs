@@ -50,9 +50,9 @@ use std::time::Duration;
 use mlua::{ffi, Function, Lua};
 
 use super::{delivery, send};
-use crate::core::kernel::{Kernel, Mailbox};
-use crate::core::reply_wait::ReplyWait;
-use crate::core::Ticket;
+use phoenix_events_core::kernel::{Kernel, Mailbox};
+use phoenix_events_core::reply_wait::ReplyWait;
+use phoenix_events_core::Ticket;
 
 /// Direct deliveries in a row before a real yield to the emulator.
 const DIRECT_BUDGET: u32 = 64;

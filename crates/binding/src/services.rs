@@ -4,7 +4,7 @@
 use mlua::{Lua, LuaString, Table};
 
 use super::state::with_state;
-use crate::core::Pid;
+use phoenix_events_core::Pid;
 
 pub fn add_natives(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     natives.set("register", lua.create_function(register)?)?;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::signals::{SIGSTOP, SIGTERM};
+use crate::signals::{SIGSTOP, SIGTERM};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 

@@ -9,8 +9,8 @@ use std::ffi::{c_int, c_void};
 
 use mlua::{ffi, Lua, Table, Value as LuaValue};
 
-use crate::core::value::{Payload, PayloadBuilder, Shape, TableId, TooLarge, Value};
-use crate::core::Pid;
+use phoenix_events_core::value::{Payload, PayloadBuilder, Shape, TableId, TooLarge, Value};
+use phoenix_events_core::Pid;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {

@@ -10,9 +10,9 @@ use super::convert::copy_table;
 use super::delivery::{dispatch_signal, event_of, Event};
 use super::send::to_pid;
 use super::state::with_state;
-use crate::core::kernel::Kill;
-use crate::core::queue::{Item, TimerId};
-use crate::core::{signals, Ticket};
+use phoenix_events_core::kernel::Kill;
+use phoenix_events_core::queue::{Item, TimerId};
+use phoenix_events_core::{signals, Ticket};
 
 /// Real seconds per in-game hour (one in-game day lasts 20 real minutes).
 const SECONDS_PER_GAME_HOUR: f64 = 50.0;
@@ -57,7 +57,7 @@ pub fn natives(lua: &Lua) -> mlua::Result<Table> {
     Ok(natives)
 }
 
-fn ids(lua: &Lua) -> mlua::Result<(std::sync::Arc<crate::core::kernel::Kernel>, Ticket)> {
+fn ids(lua: &Lua) -> mlua::Result<(std::sync::Arc<phoenix_events_core::kernel::Kernel>, Ticket)> {
     with_state(lua, |s| (s.kernel.clone(), s.ticket))
 }
 

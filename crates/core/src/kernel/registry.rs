@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::{Kernel, Table};
-use crate::core::{Pid, Ticket};
+use crate::{Pid, Ticket};
 
 /// Longest service name, in bytes (Phoenix sets none; this keeps one
 /// program from pinning unbounded memory under a single name).

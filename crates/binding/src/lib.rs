@@ -13,17 +13,33 @@ mod services;
 mod state;
 mod syscalls;
 
+// The checks shared by the fuzz targets and the property tests. They live
+// outside src/ because they are not part of the plugin (nor of its build).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+#[path = "../../../fuzz/checks/mod.rs"]
+pub mod fuzzing;
+
+// The unit tests run Lua (fuzz/checks); the host crate links one into the
+// test binary (the plugin itself uses the emulator's).
+#[cfg(test)]
+extern crate craftos_host;
+
+/// The binding's Lua API, re-exported so that the plugin uses exactly this
+/// build of it.
+pub use mlua;
+
 use std::ffi::c_int;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use mlua::{ffi, Function, Lua, Table};
 
-use crate::core::kernel::{ComputerPort, Kernel};
-use crate::core::{Pid, Ticket};
+use phoenix_events_core::kernel::{ComputerPort, Kernel};
+use phoenix_events_core::{Pid, Ticket};
 use state::ProcessState;
 
-const PRELUDE: &str = include_str!("../../lua/prelude.lua");
+const PRELUDE: &str = include_str!("../../../lua/prelude.lua");
 /// Registry key of the incarnation this state belongs to; written last, so a
 /// provider finding it knows the state is fully set up.
 const INCARNATION_KEY: &std::ffi::CStr = c"phoenix_events.incarnation";

@@ -10,7 +10,7 @@ use mlua::{ffi, Lua};
 
 use super::convert::{to_payload_at, SendError};
 use super::fast::{fast_of, Fast};
-use crate::core::Pid;
+use phoenix_events_core::Pid;
 
 /// `syscall.sendEvent(pid, name, params) -> boolean`.
 pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int {

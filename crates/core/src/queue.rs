@@ -190,7 +190,7 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::value::Payload;
+    use crate::value::Payload;
 
     fn local(n: u64) -> Item {
         Item::Local {

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use mlua::{Function, Lua, Table};
 
 use super::fast::Fast;
-use crate::core::kernel::Kernel;
-use crate::core::queue::TimerId;
-use crate::core::signals::default_action;
-use crate::core::Ticket;
+use phoenix_events_core::kernel::Kernel;
+use phoenix_events_core::queue::TimerId;
+use phoenix_events_core::signals::default_action;
+use phoenix_events_core::Ticket;
 
 /// How a signal is handled right now.
 pub enum Disposition {
     Handler(Function),
-    Default(crate::core::signals::DefaultAction),
+    Default(phoenix_events_core::signals::DefaultAction),
     /// No handler: the signal arrives as a `signal` event.
     Event,
 }
