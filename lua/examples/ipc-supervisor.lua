@@ -10,7 +10,8 @@
 -- it then registers "worker.<id>" and serves jobs. A worker that crashes
 -- reboots its computer (as a startup file would): its names are released,
 -- the supervisor notices and starts it again when it is back. (To show
--- this, the supervisor asks worker 1 to crash after its first job.)
+-- this, the supervisor asks worker 1 to crash on its first job: that job
+-- always goes to worker 1, so the crash happens whatever the timing.)
 local ipc = require("system.ipc")
 local me = os.getComputerID()
 local WORKERS = { 1, 2 }
@@ -111,7 +112,7 @@ local function stop(id)
 end
 
 local function supervise()
-    for _, id in ipairs(WORKERS) do start(id, { crash_after = id == 1 and 1 or nil }) end
+    for _, id in ipairs(WORKERS) do start(id, { crash_after = id == 1 and 0 or nil }) end
     say("workers started")
     local results, restarts = run_jobs()
     say("results: %s (%d restart%s)", table.concat(results, " "), restarts, restarts == 1 and "" or "s")

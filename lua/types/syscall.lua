@@ -1,7 +1,7 @@
 ---@meta syscall
 -- LuaLS declarations for the global `syscall` table that the phoenix-events
 -- plugin gives every CraftOS-PC computer. Not run: point your editor's Lua
--- language server at this folder (see the README, "Editor support").
+-- language server at this folder (see docs/src/guide/editor.md).
 
 ---Parameters of a `remote_event` (from `syscall.sendEvent`).
 ---@class RemoteEventParams
