@@ -5,7 +5,7 @@
 -- 1. builds the `syscall` table: argument checks with CraftOS wording, and
 --    errors raised at the caller's level, around the plugin's natives;
 -- 2. installs the plugin's native `coroutine.yield`, `coroutine.create` and
---    `coroutine.wrap` (src/binding/fast.rs): every event the emulator hands
+--    `coroutine.wrap` (crates/binding/src/fast.rs): every event the emulator hands
 --    to this computer's top-level coroutine passes through them first. That
 --    is how `peekEvent` knows which events the program has already received,
 --    and how a cancelled timer's event is kept from the program even after
@@ -116,7 +116,7 @@ function syscall.peekEvent()
     return native.peek_event()
 end
 
--- A C function (src/binding/send.rs): its own argument checks, same wording.
+-- A C function (crates/binding/src/send.rs): its own argument checks, same wording.
 syscall.sendEvent = native.send_event
 
 function syscall.timer(...)
