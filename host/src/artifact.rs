@@ -220,8 +220,9 @@ impl Artifact {
     }
 
     /// As [`Artifact::plugin_checks`], but for a library made by a linker
-    /// that ignores export lists (zig's Mach-O linker): the entry points
-    /// must be among the exports, and the others are only listed.
+    /// that ignores export lists (zig's Mach-O linker): besides the entry
+    /// points only the toolchain's runtime symbols may be exported
+    /// ([`is_toolchain_runtime`]); anything of the plugin's own code fails.
     pub fn plugin_checks_ignoring_extra_exports(&self) -> Vec<Check> {
         self.checks(false)
     }
@@ -237,10 +238,18 @@ impl Artifact {
             }
         } else {
             let extra: Vec<&&str> = own.iter().filter(|e| !ENTRY_POINTS.contains(e)).collect();
+            let foreign: Vec<&&&str> = extra.iter().filter(|e| !is_toolchain_runtime(e)).collect();
             Check {
-                name: "exports the entry points".into(),
-                passed: ENTRY_POINTS.iter().all(|e| own.contains(e)),
-                detail: format!("{} more, from the toolchain: {extra:?}", extra.len()),
+                name: "exports the entry points and, of its own code, nothing else".into(),
+                passed: ENTRY_POINTS.iter().all(|e| own.contains(e)) && foreign.is_empty(),
+                detail: if foreign.is_empty() {
+                    format!(
+                        "{} more, all the toolchain's runtime: {extra:?}",
+                        extra.len()
+                    )
+                } else {
+                    format!("not the toolchain's: {foreign:?}")
+                },
             }
         };
         let mut checks = vec![
@@ -286,6 +295,33 @@ impl Artifact {
     }
 }
 
+/// Whether an exported symbol belongs to the toolchain's runtime, which a
+/// linker that ignores export lists exports along with the plugin: C++
+/// `operator new`/`delete` (zig links its libc++ statically), Rust's
+/// `rust_eh_personality` and symbols of Rust's `std`, `core` and `alloc`
+/// (v0 mangling names the crate root, e.g. `_RNvNtCs…_3std9panicking…`).
+pub fn is_toolchain_runtime(symbol: &str) -> bool {
+    const OPERATORS: [&str; 4] = ["_Znw", "_Zna", "_Zdl", "_Zda"];
+    const RUST_RUNTIME: [&str; 3] = ["_3std", "_4core", "_5alloc"];
+    symbol == "rust_eh_personality"
+        || OPERATORS.iter().any(|op| symbol.starts_with(op))
+        || (symbol.starts_with("_R")
+            && RUST_RUNTIME
+                .iter()
+                .any(|root| rust_crate_root(symbol) == Some(root)))
+}
+
+/// The crate root of a v0-mangled Rust symbol (`_3std` in
+/// `_RNvNtCsg55jX0GwzBC_3std9panicking11EMPTY_PANIC`): the length-prefixed
+/// name after the first `Cs<disambiguator>_`.
+fn rust_crate_root(symbol: &str) -> Option<&str> {
+    let after = &symbol[symbol.find("Cs")? + 2..];
+    let name = &after[after.find('_')?..];
+    let digits = name[1..].chars().take_while(char::is_ascii_digit).count();
+    let length: usize = name[1..1 + digits].parse().ok()?;
+    name.get(..1 + digits + length)
+}
+
 fn preview<T: fmt::Debug>(items: &[T]) -> String {
     let shown: Vec<String> = items.iter().take(5).map(|i| format!("{i:?}")).collect();
     match items.len() {
@@ -312,5 +348,33 @@ impl fmt::Display for Artifact {
             writeln!(f, "  {} <- {from}", import.name)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_toolchain_runtime;
+
+    #[test]
+    fn toolchain_runtime_symbols_are_told_from_the_plugins_own() {
+        for runtime in [
+            "_Znwm",
+            "_ZdlPvSt11align_val_t",
+            "_ZdaPvm",
+            "rust_eh_personality",
+            "_RNvNtCsg55jX0GwzBC_3std9panicking11EMPTY_PANIC",
+            "_RNvCs1a2b_4core3fmt",
+        ] {
+            assert!(is_toolchain_runtime(runtime), "{runtime}");
+        }
+        for own in [
+            "_RNvCsAbC_22phoenix_events_binding7install",
+            "_RNvNtCs9x_4mlua5state3new",
+            "_RNvCsZ_8stdextra3foo",
+            "luaopen_other",
+            "_ZN6phoenix4shimE",
+        ] {
+            assert!(!is_toolchain_runtime(own), "{own}");
+        }
     }
 }

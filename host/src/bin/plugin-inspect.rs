@@ -2,8 +2,9 @@
 //! built plugin's format, exports and imports. With `--check`, only runs the
 //! plugin checks and prints each as PASS/FAIL; the exit status is non-zero
 //! if any fails (or a file cannot be read). `--extra-exports-known`: the
-//! linker ignores export lists (zig's Mach-O linker), so only require the
-//! entry points among the exports and list the others.
+//! linker ignores export lists (zig's Mach-O linker), so besides the entry
+//! points the toolchain's runtime symbols (C++ operator new/delete, Rust's
+//! std) may be exported too; nothing else.
 use craftos_host::artifact;
 use std::io::Write;
 use std::path::Path;
