@@ -64,6 +64,9 @@ pub struct Fast {
     pub mailbox: Arc<Mailbox>,
     /// The top-level coroutine, once it has yielded.
     top: Cell<*mut ffi::lua_State>,
+    /// The last thread found not to be the top-level coroutine while that
+    /// was still unknown (see [`classify`]).
+    not_top: Cell<*mut ffi::lua_State>,
     /// Signal handlers running (they cannot wait for events).
     pub handler_depth: Cell<u32>,
     /// Length of the handed list (events of ours in the emulator's queue).
@@ -82,6 +85,7 @@ impl Fast {
             ticket,
             mailbox,
             top: Cell::new(ptr::null_mut()),
+            not_top: Cell::new(ptr::null_mut()),
             handler_depth: Cell::new(0),
             handed: Cell::new(0),
             direct_run: Cell::new(0),
@@ -229,12 +233,34 @@ unsafe fn classify(fast: &Fast, state: *mut ffi::lua_State) -> Kind {
                 Kind::InHandler
             };
         }
-        if top.is_null() && !is_main(state) && !is_marked(state, 2) {
-            fast.top.set(state);
-            return Kind::Top;
+        if top.is_null() {
+            return first_yields(fast, state);
         }
     }
     Kind::Plain
+}
+
+/// A yield while the top-level coroutine is still unknown: a program that
+/// computes before it first waits for an event (a startup program run by
+/// the shell, say) may switch coroutines a million times first. The marks
+/// lookup is done once per thread in a row: the last thread found not to be
+/// the top-level one is remembered. That is sound because the top-level
+/// coroutine exists before any Lua code runs and lives for the whole
+/// incarnation: no thread seen here can ever share its address.
+///
+/// # Safety
+/// As for [`is_marked`], from `co_yield`.
+unsafe fn first_yields(fast: &Fast, state: *mut ffi::lua_State) -> Kind {
+    if state == fast.not_top.get() {
+        return Kind::Plain;
+    }
+    // SAFETY: guaranteed by the caller.
+    if unsafe { is_main(state) || is_marked(state, 2) } {
+        fast.not_top.set(state);
+        return Kind::Plain;
+    }
+    fast.top.set(state);
+    Kind::Top
 }
 
 /// `coroutine.yield(...)`.
