@@ -1,7 +1,8 @@
 //! Builds the C++ half of the host adapter with the target platform's C++
 //! toolchain (libstdc++ on Linux, libc++ on macOS, MSVC's STL on Windows: the
-//! emulator's own), and limits the plugin's exports to the emulator's entry
-//! points whatever linker is used.
+//! emulator's own), for the plugin ABI of the emulator the build is for
+//! (feature `standard`: 12, `accelerated`: 11), and limits the plugin's
+//! exports to the emulator's entry points whatever linker is used.
 use std::env;
 use std::fs;
 use std::path::PathBuf;
@@ -29,12 +30,16 @@ fn main() {
 }
 
 fn build_shim(target_env: &str) {
+    // CraftOS-PC v2.8 takes ABI 12; CraftOS-PC Accelerated v2.8 takes 11.
+    let accelerated = env::var_os("CARGO_FEATURE_ACCELERATED").is_some();
     let mut build = cc::Build::new();
     build
         .cpp(true)
         .std("c++17")
         .file("src/host_adapter/shim.cpp")
         .include("include")
+        .define("PHOENIX_PLUGIN_ABI", if accelerated { "11" } else { "12" })
+        .define("PHOENIX_ACCELERATED", if accelerated { "1" } else { "0" })
         .warnings(true)
         .extra_warnings(true)
         // CI sets it, so that a warning of any platform's compiler fails
