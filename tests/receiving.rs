@@ -38,7 +38,7 @@ fn coroutines_behave_as_lua_s_and_native_events_are_not_starved() {
 fn events_keep_their_order_through_waits_that_bypass_os_pull_event_raw() {
     run_each(
         "receive_untracked.lua",
-        &[(0, 4), (1, 2)],
+        &[(0, 6), (1, 2)],
         Some(r#"{"limits": {"queue": 8}}"#),
     );
 }

@@ -15,6 +15,14 @@ local COUNT = 300
 check.ok(check.meet(other), "both computers are up")
 
 if me == 1 then
+    -- Three events while 0 is stopped: handed over in one batch when it
+    -- continues; a fourth once 0 has received the first.
+    check.await_remote("stopped", 30)
+    for i = 1, 3 do syscall.sendEvent(0, "b", { i = i }) end
+    syscall.kill(0, 18) -- SIGCONT, once all three wait
+    check.await_remote("fourth", 30)
+    syscall.sendEvent(0, "b", { i = 4 })
+    syscall.register("untracked.sent4") -- seen by 0 without any event
     check.await_remote("go", 30)
     for i = 1, COUNT do
         while not syscall.sendEvent(0, "n", { i = i }) do sleep(0) end -- full: retry
@@ -29,6 +37,24 @@ end
 -- replaces os.pullEventRaw (and only that build has untracked waits).
 local info = debug.getinfo(os.pullEventRaw, "S")
 local exact = info.source ~= "=phoenix-events"
+
+-- A batch handed over to a top-level yield: the first arrives; the other
+-- two wait in the emulator's queue (counted as received in the Accelerated
+-- build) when the fourth is queued, and must still come before it.
+syscall.signal(18, function() end) -- SIGCONT brings no event
+syscall.kill(me, 19)                -- stopped from the next wait on
+syscall.sendEvent(other, "stopped", {})
+local function next_b()
+    local e = table.pack(coroutine.yield())
+    return e[1] == "remote_event" and type(e[2]) == "table" and e[2].type == "b" and e[2].data.i
+end
+local got = { next_b() }
+syscall.sendEvent(other, "fourth", {})
+check.ok(check.busy_until(function() return syscall.lookup("untracked.sent4") ~= nil end, 30),
+    "the fourth event is queued while two of the batch still wait")
+for _ = 2, 4 do got[#got + 1] = next_b() end
+check.eq(table.concat(got, ","), "1,2,3,4",
+    "a batch handed over to a top-level yield keeps its place before later events")
 
 syscall.sendEvent(other, "go", {})
 local expected, order_ok, peek_ok, peek_why = 1, true, true, nil
