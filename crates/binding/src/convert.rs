@@ -149,6 +149,8 @@ const SHAPE_HINT_LIMIT: Shape = Shape {
 
 /// The value to send is at stack slot 1; every table found is kept in the
 /// slot after it, table `id` at `FIRST_TABLE_SLOT + id`, until the walk ends.
+/// (So a payload has at most as many tables as a C function may have stack
+/// slots: LuaJIT allows 8000, Lua 5.2 a million. Beyond, it is too large.)
 const ROOT_SLOT: c_int = 1;
 const FIRST_TABLE_SLOT: c_int = 2;
 /// Up to this many tables, finding a table again is a scan of a short
@@ -296,8 +298,12 @@ impl ToPayload {
             if let Some(id) = self.seen(pointer) {
                 return Ok(id);
             }
-            // Before anything owned exists here: it may raise.
-            ffi::luaL_checkstack(state, 4, c"payload too deep".as_ptr());
+            // Every table found keeps a stack slot until the walk ends: a
+            // payload of more tables than a C function may have slots
+            // (LuaJIT: about 8000; Lua 5.2: a million) is too large.
+            if ffi::lua_checkstack(state, 4) == 0 {
+                return Err(SendError::TooLarge);
+            }
             let id = self.builder.new_table()?;
             let parent = match place {
                 Place::Root => None,
