@@ -1,11 +1,28 @@
-//! The same Lua test programs in the real CraftOS-PC, when one is named:
-//! `CRAFTOS_PC=/path/to/craftos CRAFTOS_ROM=/path/to/rom cargo test --test real_emulator`.
-//! Without them these tests only say that they did not run (CI has no
-//! emulator); the embedded host runs the same programs in the other tests.
+//! The Lua test programs in the real CraftOS-PC, one test per emulator:
+//!
+//! | test | emulator | plugin |
+//! |---|---|---|
+//! | `every_program_in_the_standard_craftos_pc` | `CRAFTOS_PC`, `CRAFTOS_ROM` (v2.8) | the standard build |
+//! | `every_program_in_craftos_pc_accelerated` | `CRAFTOS_PC_ACCELERATED`, `CRAFTOS_ROM_ACCELERATED` | the Accelerated build |
+//!
+//! Each runs every program of [`PROGRAMS`] in its emulator, headless, one
+//! emulator process per program, and reports every program that failed.
+//! When the ROM's plugins folder (`plugins`, `plugins-luajit`) holds the
+//! plugin (`ci/install --rom DIR`), it must be the plugin under test, byte
+//! for byte, and the emulator is started without `--plugin`: it loads it
+//! from there, as users' emulators do. Otherwise the plugin is given with
+//! `--plugin`.
+//!
+//! `PHOENIX_REAL_ONLY=a.lua,b.lua` runs only those programs.
+//!
+//! Without the two variables of an emulator its test runs nothing and says
+//! so on standard error (`NOT RUN: …`, past cargo's capture); ci/test
+//! repeats those lines in its closing summary. The embedded host runs the
+//! same programs in the other tests.
 mod support;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,164 +45,349 @@ if os.getComputerID() == 0 then
 end
 "##;
 
-fn emulator() -> Option<(PathBuf, PathBuf)> {
-    let binary = std::env::var_os("CRAFTOS_PC")?;
-    let rom = std::env::var_os("CRAFTOS_ROM").expect("CRAFTOS_ROM must name the ROM folder");
-    Some((binary.into(), rom.into()))
+/// How long one program may take in the emulator.
+const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
+
+/// One program and how it runs.
+struct Program {
+    /// `lua/tests/<file>` (a test program) or `lua/examples/<file>`.
+    file: &'static str,
+    computers: &'static [i32],
+    expect: Expect,
+    /// `config/phoenix-events.json`.
+    config: Option<&'static str>,
+    /// Run with the ROM's multishell off (`bios.use_multishell = false`): the
+    /// program then runs in the top-level coroutine, whose yields are waits.
+    no_multishell: bool,
 }
 
-/// Runs `lua/tests/<file>` on `computers` in the real emulator; every
-/// computer must report `done` with no failed check.
-fn run_real(file: &str, computers: &[i32], users: Option<&str>) {
-    run_real_as(file, computers, computers, users)
+enum Expect {
+    /// These computers each print `done` and no `not ok` (a test program).
+    Done(&'static [i32]),
+    /// Each computer prints these lines (substrings), in order (an example).
+    Lines(&'static [(i32, &'static [&'static str])]),
 }
 
-fn run_real_reporting(file: &str, computers: &[i32], reporters: &[i32]) {
-    run_real_as(file, computers, reporters, None)
+const fn test(file: &'static str, computers: &'static [i32]) -> Program {
+    Program {
+        file,
+        computers,
+        expect: Expect::Done(computers),
+        config: None,
+        no_multishell: false,
+    }
 }
 
-fn run_real_as(file: &str, computers: &[i32], reporters: &[i32], users: Option<&str>) {
-    let script = lua_test_source(file);
-    let label = file.trim_end_matches(".lua");
-    let finished = |text: &str| {
-        reporters
-            .iter()
-            .all(|&id| lines_anywhere(text, id).contains(&"done"))
-    };
-    let Some((stdout, stderr)) = run_in_emulator(label, &script, computers, users, finished) else {
-        eprintln!("{file}: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)");
-        return;
-    };
-    for &id in reporters {
-        let lines = lines_anywhere(&stdout, id);
-        let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
-        assert!(
-            lines.contains(&"done") && failed.is_empty(),
-            "{file}, computer {id}: failed {failed:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+const USERS: &str =
+    r#"{"default_user": "guest", "users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#;
+
+/// Every program run in the real emulators.
+const PROGRAMS: &[Program] = &[
+    test("pipe.lua", &[0, 1]),
+    test("signals_handlers.lua", &[0, 1]),
+    test("signals_stop.lua", &[0, 1]),
+    Program {
+        config: Some(USERS),
+        ..test("signals_users.lua", &[0, 1, 2, 3, 4])
+    },
+    Program {
+        expect: Expect::Done(&[0]),
+        ..test("signals_defaults.lua", &[0, 1, 2, 3, 4, 5, 6, 7, 8])
+    },
+    Program {
+        expect: Expect::Done(&[0, 1]),
+        config: Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#),
+        ..test("signals_numbers.lua", &[0, 1, 2])
+    },
+    test("hostile.lua", &[0, 1]),
+    test("ipc_registry.lua", &[0, 1]),
+    test("ipc_library.lua", &[0, 1]),
+    test("ipc_socket.lua", &[0, 1, 2]),
+    Program {
+        expect: Expect::Lines(&[(0, SUPERVISOR_LINES)]),
+        ..test("ipc-supervisor.lua", &[0, 1, 2])
+    },
+    Program {
+        expect: Expect::Lines(&[
+            (0, &["serving calc", "served 4 requests; stopping"]),
+            (1, &["1 + 10 = 11", "1 * 7 = 7", "pow: no answer", "done"]),
+            (2, &["2 + 10 = 12", "2 * 7 = 14", "pow: no answer", "done"]),
+        ]),
+        ..test("ipc-service.lua", &[0, 1, 2])
+    },
+    Program {
+        expect: Expect::Lines(&[
+            (
+                0,
+                &["<1> hi 0, this is 1", "<1> fine, thanks", "closed (closed)"],
+            ),
+            (
+                1,
+                &["<0> hello from 0", "<0> how are you?", "closed (closed)"],
+            ),
+        ]),
+        ..test("ipc-chat.lua", &[0, 1])
+    },
+    // The receiving, peeking, sending and timer rules: these exercise the
+    // native coroutine functions and direct delivery against the emulator's
+    // own event loop and BIOS.
+    test("receive_values.lua", &[0]),
+    test("receive_filter.lua", &[0]),
+    test("receive_sleep_parallel.lua", &[0]),
+    test("receive_native.lua", &[0]),
+    test("receive_coroutines.lua", &[0]),
+    test("receive_fifo.lua", &[0, 1]),
+    Program {
+        config: Some(r#"{"limits": {"queue": 8}}"#),
+        no_multishell: true,
+        ..test("receive_untracked.lua", &[0, 1])
+    },
+    test("events_queue.lua", &[0]),
+    test("events_queue_handed.lua", &[0]),
+    test("peek_basic.lua", &[0]),
+    test("peek_batch.lua", &[0, 1]),
+    test("send_data.lua", &[0, 1]),
+    test("send_order.lua", &[0, 1]),
+    test("send_full.lua", &[0, 1]),
+    test("timers_timer.lua", &[0]),
+    test("timers_cancel.lua", &[0]),
+    test("args_errors.lua", &[0]),
+    Program {
+        config: Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
+        ..test("limits_small.lua", &[0])
+    },
+];
+
+#[derive(Clone, Copy)]
+enum Variant {
+    Standard,
+    Accelerated,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Standard => "the standard CraftOS-PC",
+            Variant::Accelerated => "CraftOS-PC Accelerated",
+        }
+    }
+
+    /// The variables naming the emulator's binary and its ROM folder.
+    fn variables(self) -> (&'static str, &'static str) {
+        match self {
+            Variant::Standard => ("CRAFTOS_PC", "CRAFTOS_ROM"),
+            Variant::Accelerated => ("CRAFTOS_PC_ACCELERATED", "CRAFTOS_ROM_ACCELERATED"),
+        }
+    }
+
+    /// Where in its ROM folder the emulator looks for plugins.
+    fn plugins_folder(self) -> &'static str {
+        match self {
+            Variant::Standard => "plugins",
+            Variant::Accelerated => "plugins-luajit",
+        }
+    }
+
+    fn plugin(self) -> PathBuf {
+        match self {
+            Variant::Standard => plugin_path(),
+            Variant::Accelerated => accelerated_plugin_path().unwrap_or_else(|| {
+                panic!(
+                    "{} is named but its plugin is not built: run ci/test \
+                     (or ci/install --accelerated --debug --rom DIR)",
+                    Variant::Accelerated.name()
+                )
+            }),
+        }
+    }
+}
+
+/// A real emulator, and the plugin it runs the programs with.
+struct Emulator {
+    variant: Variant,
+    binary: PathBuf,
+    rom: PathBuf,
+    plugin: PathBuf,
+    /// The plugin is installed in the ROM's plugins folder: no `--plugin`.
+    installed: bool,
+}
+
+impl Emulator {
+    /// The emulator of `variant`, or None when its variables are not set.
+    fn of(variant: Variant) -> Option<Emulator> {
+        let (binary_var, rom_var) = variant.variables();
+        let binary = PathBuf::from(std::env::var_os(binary_var)?);
+        let rom = PathBuf::from(
+            std::env::var_os(rom_var)
+                .unwrap_or_else(|| panic!("{rom_var} must name the ROM folder of {binary_var}")),
         );
-    }
-}
-
-/// Runs `program` (after check.lua and the prelude) on `computers` of the
-/// real emulator until `finished(stdout)` or 60 s; returns its stdout and
-/// stderr, or None when no emulator is named.
-fn run_in_emulator(
-    label: &str,
-    program: &str,
-    computers: &[i32],
-    users: Option<&str>,
-    finished: impl Fn(&str) -> bool,
-) -> Option<(String, String)> {
-    let (binary, rom) = emulator()?;
-    let data = data_dir(&format!("real-{label}"));
-    if let Some(users) = users {
-        std::fs::write(data.join("config/phoenix-events.json"), users).unwrap();
-    }
-    let others: Vec<String> = computers
-        .iter()
-        .filter(|&&id| id != 0)
-        .map(i32::to_string)
-        .collect();
-    let script = [
-        lua_test_source("lib/check.lua"),
-        PRELUDE.replace("__OTHERS__", &format!("{{{}}}", others.join(","))),
-        program.to_owned(),
-    ]
-    .join("\n");
-    let script_path = data.join("test.lua");
-    std::fs::write(&script_path, script).unwrap();
-    let mut child = Command::new(&binary)
-        .arg("--headless")
-        .arg("--rom")
-        .arg(&rom)
-        .arg("--directory")
-        .arg(&data)
-        .arg("--plugin")
-        .arg(plugin_path())
-        .arg("--script")
-        .arg(&script_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the emulator");
-    // Computers stay on after their checks (other computers may still need
-    // them): read the output as it comes, and stop the emulator once the
-    // run is finished. It ignores SIGTERM at a prompt, hence kill.
-    let stdout = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let stdout = stdout.clone();
-        let mut pipe = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                stdout
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
+        let plugin = variant.plugin();
+        let installed_copy = rom.join(variant.plugins_folder()).join(plugin_file_name());
+        let installed = installed_copy.exists();
+        if installed {
+            let same = std::fs::read(&installed_copy).ok() == std::fs::read(&plugin).ok();
+            assert!(
+                same,
+                "{} is not the plugin under test ({}): install it again or use a ROM without it",
+                installed_copy.display(),
+                plugin.display()
+            );
+        }
+        Some(Emulator {
+            variant,
+            binary,
+            rom,
+            plugin,
+            installed,
         })
-    };
-    let done = || finished(&stdout.lock().unwrap().replace('\r', ""));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() && child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    reader.join().unwrap();
-    let stdout = stdout.lock().unwrap().replace('\r', "");
-    Some((stdout, String::from_utf8_lossy(&output.stderr).into_owned()))
-}
 
-#[test]
-fn pipe_in_the_real_emulator() {
-    run_real("pipe.lua", &[0, 1], None);
-}
+    fn loading(&self) -> String {
+        if self.installed {
+            format!(
+                "loaded from {}",
+                self.rom.join(self.variant.plugins_folder()).display()
+            )
+        } else {
+            format!("--plugin {}", self.plugin.display())
+        }
+    }
 
-#[test]
-fn signal_handlers_in_the_real_emulator() {
-    run_real("signals_handlers.lua", &[0, 1], None);
-}
+    /// Runs `program` (after check.lua and the prelude) on `computers` until
+    /// `finished(stdout)` or [`PROGRAM_LIMIT`]; returns its stdout and
+    /// stderr.
+    fn run(
+        &self,
+        label: &str,
+        program: &Program,
+        source: &str,
+        finished: impl Fn(&str) -> bool,
+    ) -> (String, String) {
+        let data = data_dir(&format!("real-{label}"));
+        if let Some(config) = program.config {
+            std::fs::write(data.join("config/phoenix-events.json"), config).unwrap();
+        }
+        if program.no_multishell {
+            for id in program.computers {
+                let dir = data.join("computer").join(id.to_string());
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(
+                    dir.join(".settings"),
+                    "{ [ \"bios.use_multishell\" ] = false, }\n",
+                )
+                .unwrap();
+            }
+        }
+        let others: Vec<String> = program
+            .computers
+            .iter()
+            .filter(|&&id| id != 0)
+            .map(i32::to_string)
+            .collect();
+        let script = [
+            lua_test_source("lib/check.lua"),
+            PRELUDE.replace("__OTHERS__", &format!("{{{}}}", others.join(","))),
+            source.to_owned(),
+        ]
+        .join("\n");
+        let script_path = data.join("test.lua");
+        std::fs::write(&script_path, script).unwrap();
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("--headless")
+            .arg("--rom")
+            .arg(&self.rom)
+            .arg("--directory")
+            .arg(&data);
+        if !self.installed {
+            command.arg("--plugin").arg(&self.plugin);
+        }
+        let mut child = command
+            .arg("--script")
+            .arg(&script_path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.binary.display()));
+        // Computers stay on after their checks (other computers may still
+        // need them): read the output as it comes, and stop the emulator once
+        // the run is finished. It ignores SIGTERM at a prompt, hence kill.
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let reader = {
+            let stdout = stdout.clone();
+            let mut pipe = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    stdout
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&chunk[..n]));
+                }
+            })
+        };
+        let done = || finished(&stdout.lock().unwrap().replace('\r', ""));
+        let deadline = Instant::now() + PROGRAM_LIMIT;
+        while !done() && child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        reader.join().unwrap();
+        let _ = std::fs::remove_dir_all(&data);
+        let stdout = stdout.lock().unwrap().replace('\r', "");
+        (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 
-#[test]
-fn stop_and_continue_in_the_real_emulator() {
-    run_real("signals_stop.lua", &[0, 1], None);
-}
-
-#[test]
-fn users_in_the_real_emulator() {
-    run_real(
-        "signals_users.lua",
-        &[0, 1, 2, 3, 4],
-        Some(
-            r#"{"default_user": "guest", "users": {"0": "root", "1": "alice", "2": "alice", "3": "bob"}}"#,
-        ),
-    );
-}
-
-#[test]
-fn default_actions_in_the_real_emulator() {
-    run_real_reporting("signals_defaults.lua", &[0, 1, 2, 3, 4, 5, 6, 7, 8], &[0]);
-}
-
-#[test]
-fn hostile_programs_in_the_real_emulator() {
-    run_real("hostile.lua", &[0, 1], None);
-}
-
-#[test]
-fn service_registry_in_the_real_emulator() {
-    run_real("ipc_registry.lua", &[0, 1], None);
-}
-
-#[test]
-fn system_ipc_library_in_the_real_emulator() {
-    run_real("ipc_library.lua", &[0, 1], None);
-}
-
-#[test]
-fn system_ipc_sockets_in_the_real_emulator() {
-    run_real("ipc_socket.lua", &[0, 1, 2], None);
+    /// Runs one program; `Err` says why it failed.
+    fn check(&self, program: &Program) -> Result<(), String> {
+        let example = program.file.contains('-');
+        let source = if example {
+            std::fs::read_to_string(lua_dir().join("examples").join(program.file)).unwrap()
+        } else {
+            lua_test_source(program.file)
+        };
+        let label = program.file.trim_end_matches(".lua");
+        let failures = |stdout: &str| -> Vec<String> {
+            match &program.expect {
+                Expect::Done(reporters) => reporters
+                    .iter()
+                    .filter_map(|&id| {
+                        let lines = lines_anywhere(stdout, id);
+                        let failed: Vec<_> =
+                            lines.iter().filter(|l| l.starts_with("not ok")).collect();
+                        (!lines.contains(&"done") || !failed.is_empty()).then(|| {
+                            format!(
+                                "computer {id}: done={} failed {failed:?}",
+                                lines.contains(&"done")
+                            )
+                        })
+                    })
+                    .collect(),
+                Expect::Lines(expected) => expected
+                    .iter()
+                    .filter(|(id, lines)| !in_order(stdout, *id, lines))
+                    .map(|(id, lines)| format!("computer {id}: expected {lines:?} in order"))
+                    .collect(),
+            }
+        };
+        let finished = |stdout: &str| match &program.expect {
+            Expect::Done(reporters) => reporters
+                .iter()
+                .all(|&id| lines_anywhere(stdout, id).contains(&"done")),
+            Expect::Lines(_) => failures(stdout).is_empty(),
+        };
+        let (stdout, stderr) = self.run(label, program, &source, finished);
+        let failed = failures(&stdout);
+        if failed.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{}: {}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+            program.file,
+            failed.join("; ")
+        ))
+    }
 }
 
 /// The lines computer `id` printed, even where a shell prompt of a computer
@@ -198,126 +400,87 @@ fn lines_anywhere(stdout: &str, id: i32) -> Vec<&str> {
         .collect()
 }
 
-/// Runs `lua/examples/<file>` on `computers`; each computer of `expected`
-/// must print its lines (substrings), in order.
-fn run_real_example(file: &str, computers: &[i32], expected: &[(i32, &[&str])]) {
-    let program = std::fs::read_to_string(lua_dir().join("examples").join(file)).unwrap();
-    let in_order = |text: &str, id: i32, lines: &[&str]| {
-        let output = lines_anywhere(text, id);
-        let mut from = 0;
-        lines.iter().all(|line| {
-            let found = output[from..].iter().position(|l| l.contains(line));
-            found.map(|i| from += i + 1).is_some()
-        })
-    };
-    let finished = |text: &str| {
-        expected
-            .iter()
-            .all(|(id, lines)| in_order(text, *id, lines))
-    };
-    let label = file.trim_end_matches(".lua");
-    let Some((stdout, stderr)) = run_in_emulator(label, &program, computers, None, finished) else {
-        eprintln!("{file}: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)");
+/// Whether computer `id` printed lines containing `lines`, in order.
+fn in_order(stdout: &str, id: i32, lines: &[&str]) -> bool {
+    let output = lines_anywhere(stdout, id);
+    let mut from = 0;
+    lines.iter().all(|line| {
+        let found = output[from..].iter().position(|l| l.contains(line));
+        found.map(|i| from += i + 1).is_some()
+    })
+}
+
+/// Runs every program in `variant`'s emulator, if one is named.
+fn run_every_program(variant: Variant) {
+    let Some(emulator) = Emulator::of(variant) else {
+        let (binary, rom) = variant.variables();
+        not_run(
+            PROGRAMS.len(),
+            &format!("real-emulator programs in {}", variant.name()),
+            &format!("set {binary} and {rom}"),
+        );
         return;
     };
-    for (id, lines) in expected {
-        assert!(
-            in_order(&stdout, *id, lines),
-            "{file}, computer {id}: expected {lines:?} in order\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-        );
-    }
-}
-
-#[test]
-fn supervisor_example_in_the_real_emulator() {
-    run_real_example("ipc-supervisor.lua", &[0, 1, 2], &[(0, SUPERVISOR_LINES)]);
-}
-
-#[test]
-fn service_example_in_the_real_emulator() {
-    run_real_example(
-        "ipc-service.lua",
-        &[0, 1, 2],
-        &[
-            (0, &["serving calc", "served 4 requests; stopping"]),
-            (1, &["1 + 10 = 11", "1 * 7 = 7", "pow: no answer", "done"]),
-            (2, &["2 + 10 = 12", "2 * 7 = 14", "pow: no answer", "done"]),
-        ],
+    let only = std::env::var("PHOENIX_REAL_ONLY").ok();
+    let programs: Vec<&Program> = PROGRAMS
+        .iter()
+        .filter(|p| {
+            only.as_deref()
+                .is_none_or(|only| only.split(',').any(|f| f == p.file))
+        })
+        .collect();
+    let started = Instant::now();
+    let failures: Vec<String> = programs
+        .iter()
+        .filter_map(|program| emulator.check(program).err())
+        .collect();
+    let summary = format!(
+        "{} of {} real-emulator programs passed in {} ({}; plugin {}) in {:.0} s",
+        programs.len() - failures.len(),
+        programs.len(),
+        variant.name(),
+        emulator.binary.display(),
+        emulator.loading(),
+        started.elapsed().as_secs_f64()
+    );
+    ran(&summary);
+    assert!(
+        failures.is_empty(),
+        "{summary}; failed:\n{}",
+        failures.join("\n\n")
     );
 }
 
-#[test]
-fn chat_example_in_the_real_emulator() {
-    run_real_example(
-        "ipc-chat.lua",
-        &[0, 1],
-        &[
-            (
-                0,
-                &["<1> hi 0, this is 1", "<1> fine, thanks", "closed (closed)"],
-            ),
-            (
-                1,
-                &["<0> hello from 0", "<0> how are you?", "closed (closed)"],
-            ),
-        ],
-    );
+/// Says on standard error, past cargo's capture, what ran (for ci/test's
+/// summary).
+fn ran(summary: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "RAN: {summary}");
 }
 
-/// The receiving, peeking, sending and timer rules in CraftOS-PC itself:
-/// these exercise the native `coroutine.yield` and direct delivery against
-/// the emulator's own event loop and BIOS.
 #[test]
-fn receiving_rules_in_the_real_emulator() {
-    for file in [
-        "receive_values.lua",
-        "receive_filter.lua",
-        "receive_sleep_parallel.lua",
-        "receive_native.lua",
-        "receive_coroutines.lua",
-    ] {
-        run_real(file, &[0], None);
+fn every_program_in_the_standard_craftos_pc() {
+    run_every_program(Variant::Standard);
+}
+
+#[test]
+fn every_program_in_craftos_pc_accelerated() {
+    run_every_program(Variant::Accelerated);
+}
+
+#[test]
+fn every_program_named_exists_and_runs_on_computer_0() {
+    for program in PROGRAMS {
+        let dir = if program.file.contains('-') {
+            "examples"
+        } else {
+            "tests"
+        };
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("lua")
+            .join(dir)
+            .join(program.file);
+        assert!(path.exists(), "{}", path.display());
+        assert_eq!(program.computers.first(), Some(&0), "{}", program.file);
     }
-    run_real_reporting("receive_fifo.lua", &[0, 1], &[0, 1]);
-}
-
-#[test]
-fn queue_and_peek_rules_in_the_real_emulator() {
-    for file in [
-        "events_queue.lua",
-        "events_queue_handed.lua",
-        "peek_basic.lua",
-    ] {
-        run_real(file, &[0], None);
-    }
-    run_real_reporting("peek_batch.lua", &[0, 1], &[0, 1]);
-}
-
-#[test]
-fn send_rules_in_the_real_emulator() {
-    for file in ["send_data.lua", "send_order.lua", "send_full.lua"] {
-        run_real_reporting(file, &[0, 1], &[0, 1]);
-    }
-}
-
-#[test]
-fn timer_and_argument_rules_in_the_real_emulator() {
-    for file in ["timers_timer.lua", "timers_cancel.lua", "args_errors.lua"] {
-        run_real(file, &[0], None);
-    }
-}
-
-#[test]
-fn signal_numbers_and_limits_in_the_real_emulator() {
-    run_real_as(
-        "signals_numbers.lua",
-        &[0, 1, 2],
-        &[0, 1],
-        Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#),
-    );
-    run_real(
-        "limits_small.lua",
-        &[0],
-        Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
-    );
 }
