@@ -146,11 +146,22 @@ const PROGRAMS: &[Program] = &[
     test("events_queue_handed.lua", &[0]),
     test("peek_basic.lua", &[0]),
     test("peek_batch.lua", &[0, 1]),
+    Program {
+        config: Some(r#"{"users": {"0": "alice", "1": "bob"}}"#),
+        ..test("send_basic.lua", &[0, 1])
+    },
     test("send_data.lua", &[0, 1]),
+    test("send_size.lua", &[0, 1]),
+    test("send_unsendable.lua", &[0]),
+    test("events_names.lua", &[0]),
     test("send_order.lua", &[0, 1]),
     test("send_full.lua", &[0, 1]),
     test("timers_timer.lua", &[0]),
     test("timers_cancel.lua", &[0]),
+    test("timers_cancel_others.lua", &[0, 1]),
+    test("timers_alarm.lua", &[0]),
+    test("timers_limit.lua", &[0]),
+    test("signals_stop_first.lua", &[0, 1]),
     test("args_errors.lua", &[0]),
     Program {
         config: Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),

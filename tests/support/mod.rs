@@ -23,7 +23,10 @@ pub fn plugin_path() -> PathBuf {
     if let Some(path) = std::env::var_os("PHOENIX_PLUGIN") {
         return PathBuf::from(path);
     }
-    checked_build(&profile_dir().join(plugin_file_name()), "cargo build -p phoenix-events")
+    checked_build(
+        &profile_dir().join(plugin_file_name()),
+        "cargo build -p phoenix-events",
+    )
 }
 
 /// `target/<profile>/` (or `target/<triple>/<profile>/`) of this test binary.
@@ -66,7 +69,7 @@ pub fn accelerated_plugin_path() -> Option<PathBuf> {
     path.exists().then(|| {
         checked_build(
             &path,
-            "ci/test (or: cargo build -p phoenix-events --no-default-features --features accelerated --target-dir <target>/accelerated)",
+            "cargo build -p phoenix-events --no-default-features --features accelerated --target-dir <target>/accelerated",
         )
     })
 }
@@ -86,7 +89,12 @@ pub fn not_run(count: usize, what: &str, why: &str) {
 fn checked_build(path: &Path, build: &str) -> PathBuf {
     let built = std::fs::metadata(path)
         .and_then(|m| m.modified())
-        .unwrap_or_else(|_| panic!("{} is missing: run `{build}` first (ci/test does)", path.display()));
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run `{build}` first (ci/test does)",
+                path.display()
+            )
+        });
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for source in [
         "src",
