@@ -18,7 +18,9 @@
 
 macro_rules! luajit_api {
     ($($name:ident)*) => {
-        #[cfg(windows)]
+        // Only in the Accelerated build: the standard one imports the same
+        // names from lua52.dll (mlua's module mode).
+        #[cfg(all(windows, feature = "luajit"))]
         #[link(name = "luajit51", kind = "raw-dylib")]
         #[allow(dead_code, clashing_extern_declarations)]
         unsafe extern "C" {
