@@ -15,11 +15,23 @@ end
 check.ok(check.meet(0), "both computers are up")
 
 -- A handler that signals itself, without end: the 33rd nested handler is
--- refused with an error (shown on the computer), and the program goes on.
-local depth = 0
-syscall.signal(10, function(n) depth = depth + 1 syscall.kill(syscall.getpid(), n) end)
+-- refused with an error at the caller, and the program goes on.
+local depth, refused = 0, nil
+syscall.signal(10, function(n)
+    depth = depth + 1
+    local ok, err = pcall(syscall.kill, syscall.getpid(), n)
+    if not ok then refused = err end
+end)
 syscall.kill(me, 10)
 check.eq(depth, 32, "endless self-signalling in a handler stops at 32 nested handlers, and the program goes on")
+check.ok(type(refused) == "string" and refused:find("signal handlers nested more than 32 deep", 1, true),
+    "the 33rd is refused with an error", tostring(refused))
+-- Again without catching it: the error ends the innermost handler, shown
+-- on the computer, and the program goes on.
+depth = 0
+syscall.signal(10, function(n) depth = depth + 1 syscall.kill(syscall.getpid(), n) end)
+syscall.kill(me, 10)
+check.eq(depth, 32, "uncaught, it stops there too")
 
 -- Handler errors that are not strings, or whose __tostring fails.
 syscall.signal(10, function() error({ code = 42 }) end)

@@ -272,27 +272,13 @@ fn remote_params(
     super::convert::remote_params(lua, sender, name, data)
 }
 
-/// Signal handlers nested deeper than this (a handler signalling its own
-/// computer, whose handler does the same...) are refused with an error.
-/// Each level nests native frames (about 1.5 KB in a release build, 7 KB in
-/// a debug one): Lua 5.2 stops such a recursion at 200 C calls, LuaJIT
-/// only when the native stack overflows, which crashes the emulator.
-pub const MAX_HANDLER_DEPTH: u32 = 32;
-
 /// Runs signal `signal`'s handler or default action on this computer.
 /// Returns false when it has neither: the caller turns it into an event.
 pub fn dispatch_signal(lua: &Lua, signal: i32) -> mlua::Result<bool> {
-    let (disposition, run_handler, depth) = with_state(lua, |s| {
-        let depth = s.fast.handler_depth.get();
-        (s.disposition(signal), s.run_handler.clone(), depth)
-    })?;
+    let (disposition, run_handler) =
+        with_state(lua, |s| (s.disposition(signal), s.run_handler.clone()))?;
     match disposition {
         Disposition::Event => return Ok(false),
-        Disposition::Handler(_) if depth >= MAX_HANDLER_DEPTH => {
-            return Err(mlua::Error::runtime(format!(
-                "signal handlers nested more than {MAX_HANDLER_DEPTH} deep"
-            )))
-        }
         Disposition::Handler(handler) => run_handler.call::<()>((handler, signal))?,
         Disposition::Default(action) => perform(lua, action)?,
     }
