@@ -19,6 +19,8 @@
 #[cfg(all(feature = "standard", feature = "accelerated"))]
 compile_error!("features `standard` and `accelerated` exclude each other: one plugin per emulator");
 #[cfg(not(any(feature = "standard", feature = "accelerated")))]
-compile_error!("enable feature `standard` (CraftOS-PC v2.8) or `accelerated` (CraftOS-PC Accelerated)");
+compile_error!(
+    "enable feature `standard` (CraftOS-PC v2.8) or `accelerated` (CraftOS-PC Accelerated)"
+);
 
 mod host_adapter;

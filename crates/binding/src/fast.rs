@@ -141,8 +141,7 @@ struct Slot(Option<Rc<Fast>>);
 /// and with `cfg(wait_in_lua)` the natives of the Lua wait loop
 /// (`wait_top`, `wait_direct`, `wait_yield`, `wait_resumed`).
 pub fn add_natives(lua: &Lua, natives: &Table, fast: Rc<Fast>) -> mlua::Result<()> {
-    let original_wrap: mlua::Function =
-        lua.globals().get::<Table>("coroutine")?.get("wrap")?;
+    let original_wrap: mlua::Function = lua.globals().get::<Table>("coroutine")?.get("wrap")?;
     // SAFETY: runs in a protected call with `[original_wrap, natives]` on the
     // stack; only pushes values, sets their metatables and raw-sets fields of
     // the plain `natives` table; at most 8 slots are used, which a C

@@ -62,7 +62,12 @@ use crate::delivery;
 ///
 /// # Safety
 /// Inside `fast::add_natives`'s protected call, with four free slots.
-pub(super) unsafe fn add_natives(state: *mut ffi::lua_State, natives: c_int, slot: c_int, marks: c_int) {
+pub(super) unsafe fn add_natives(
+    state: *mut ffi::lua_State,
+    natives: c_int,
+    slot: c_int,
+    marks: c_int,
+) {
     // SAFETY: as the caller guarantees.
     unsafe {
         let field = |name: &CStr| ffi::lua_setfield(state, natives, name.as_ptr());
