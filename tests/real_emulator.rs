@@ -465,8 +465,7 @@ fn run_every_program(variant: Variant) {
 /// Says on standard error, past cargo's capture, what ran (for ci/test's
 /// summary).
 fn ran(summary: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "RAN: {summary}");
+    say_past_capture(&format!("RAN: {summary}"));
 }
 
 #[test]

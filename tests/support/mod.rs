@@ -79,8 +79,15 @@ pub fn accelerated_plugin_path() -> Option<PathBuf> {
 /// closing summary: a test that ran nothing passes in cargo's count, and
 /// this line keeps that visible.
 pub fn not_run(count: usize, what: &str, why: &str) {
+    say_past_capture(&format!("NOT RUN: {count} {what}: {why}"));
+}
+
+/// Writes `line` to standard error in one write (stderr is unbuffered: a
+/// formatted write would go out in pieces, between the test harness's own
+/// lines), past the test harness's capture of `eprintln!`.
+pub fn say_past_capture(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "NOT RUN: {count} {what}: {why}");
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// `path`, checked to be newer than every source of the plugin: `cargo
