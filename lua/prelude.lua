@@ -58,13 +58,17 @@ end
 -- Signal handlers
 
 local handler_depth = native.handler_depth
+-- The same count, for the Lua wait loop below.
+local handlers = 0
 
 -- Runs a handler where the emulator cannot be yielded to (the native yield
 -- refuses while the depth is above 0). Its errors are shown on the computer
 -- and the program goes on.
 local function run_handler(handler, signal)
     handler_depth(1)
+    handlers = handlers + 1
     local ok, err = pcall(handler, signal)
+    handlers = handlers - 1
     handler_depth(-1)
     -- Even showing the error may fail (at Lua's C-stack limit, say): the
     -- program goes on regardless.
@@ -89,35 +93,37 @@ coroutine.yield, coroutine.create, coroutine.wrap = native.yield, native.create,
 -- through it. Tail calls only: no table per wait.
 
 if native.wait_top then
-    local wait_top, wait_direct = native.wait_top, native.wait_direct
-    local wait_yield, wait_resumed = native.wait_yield, native.wait_resumed
-    local native_yield = native.yield
+    local wait_top, wait_next, wait_resumed = native.wait_top, native.wait_next, native.wait_resumed
+    local native_yield, running = native.yield, coroutine.running
     local wait
 
-    -- The emulator resumed the wait with an event: the program's, or wait
-    -- again (cancelled, after shutdown, filtered out).
+    -- The event of a direct delivery, or the one the emulator resumed the
+    -- wait with: the program's, or wait again (cancelled, after shutdown,
+    -- filtered out).
     local function resumed(filter, ...)
         if wait_resumed(filter, ...) then return ... end
         return wait(filter)
     end
 
-    -- `true, name, params` from a direct delivery; nothing: yield.
-    local function waited(filter, direct, ...)
-        if direct then return ... end
-        return resumed(filter, wait_yield())
-    end
-
     function wait(filter)
-        return waited(filter, wait_direct(filter))
+        return resumed(filter, wait_next(filter))
     end
 
     -- os.pullEventRaw: the BIOS's own for every coroutine but the
-    -- top-level one (and while a program has replaced coroutine.yield,
-    -- which the BIOS's would call).
+    -- top-level one, and inside signal handlers (where the native yield
+    -- raises), and while a program has replaced coroutine.yield (which the
+    -- BIOS's would call).
+    local top -- the top-level coroutine, once it has waited
     local function pull_event_raw(filter)
         local yield = coroutine.yield -- looked up at call time, as the BIOS does
-        if yield ~= native_yield or not wait_top() then return yield(filter) end
-        return wait(filter)
+        if yield == native_yield and handlers == 0 then
+            local current = running()
+            if current == top or (top == nil and wait_top()) then
+                top = current
+                return wait(filter)
+            end
+        end
+        return yield(filter)
     end
 
     -- Only a definition that is exactly the ROM's is replaced: a custom

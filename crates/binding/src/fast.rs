@@ -111,6 +111,10 @@ pub struct Fast {
     /// would overtake them, until an event of ours handed later is received
     /// by a tracked wait.
     pub unsure: Cell<bool>,
+    /// The Lua wait loop yielded to the emulator: the next values it checks
+    /// are the emulator's, not a direct delivery's (`fast/lua_wait.rs`).
+    #[cfg(wait_in_lua)]
+    yielded: Cell<bool>,
 }
 
 impl Fast {
@@ -128,6 +132,8 @@ impl Fast {
             direct_run: Cell::new(0),
             untracked: Cell::new(false),
             unsure: Cell::new(false),
+            #[cfg(wait_in_lua)]
+            yielded: Cell::new(false),
         }
     }
 }
@@ -139,7 +145,7 @@ struct Slot(Option<Rc<Fast>>);
 /// Creates the coroutine natives and `sendEvent` for this state, sharing
 /// `fast`, as fields of `natives`: `yield`, `create`, `wrap`, `send_event`,
 /// and with `cfg(wait_in_lua)` the natives of the Lua wait loop
-/// (`wait_top`, `wait_direct`, `wait_yield`, `wait_resumed`).
+/// (`wait_top`, `wait_next`, `wait_resumed`).
 pub fn add_natives(lua: &Lua, natives: &Table, fast: Rc<Fast>) -> mlua::Result<()> {
     let original_wrap: mlua::Function = lua.globals().get::<Table>("coroutine")?.get("wrap")?;
     // SAFETY: runs in a protected call with `[original_wrap, natives]` on the

@@ -8,13 +8,15 @@
 //! the yield can run. The prelude (lua/prelude.lua) replaces the BIOS's
 //! `os.pullEventRaw` — defined by bios.lua, after the openers, as
 //! `return coroutine.yield(filter)` — as the BIOS defines it, by a loop of
-//! tail calls around four natives:
+//! tail calls around three natives:
 //!
 //! ```text
-//! pullEventRaw(f): not top-level? -> coroutine.yield(f)           (wait_top)
-//!   wait(f):    true, event <- direct delivery passing f          (wait_direct)
-//!               else yield to the emulator                         (wait_yield)
-//!   resumed(f, event...): bookkeeping, f -> event, or wait(f) again (wait_resumed)
+//! pullEventRaw(f): not top-level? -> coroutine.yield(f)     (Lua; wait_top until
+//!                                                            the top is known)
+//!   wait(f):    event <- a direct delivery passing f, or else
+//!                        a yield to the emulator and its event   (wait_next)
+//!   resumed(f, event...): after a yield, the bookkeeping;
+//!               f -> event, or wait(f) again                     (wait_resumed)
 //! ```
 //!
 //! The decisions are the standard build's own functions (`deliver_directly`,
@@ -57,8 +59,9 @@ use super::{
 };
 use crate::delivery;
 
-/// Adds the natives of the Lua wait loop to the table at `natives`, sharing
-/// the Slot at `slot` and the marks table at `marks`.
+/// Adds the natives of the Lua wait loop (`wait_top`, `wait_next`,
+/// `wait_resumed`) to the table at `natives`, sharing the Slot at `slot`
+/// and the marks table at `marks`.
 ///
 /// # Safety
 /// Inside `fast::add_natives`'s protected call, with four free slots.
@@ -76,10 +79,8 @@ pub(super) unsafe fn add_natives(
         ffi::lua_pushcclosure(state, wait_top, 2);
         field(c"wait_top");
         ffi::lua_pushvalue(state, slot);
-        ffi::lua_pushcclosure(state, wait_direct, 1);
-        field(c"wait_direct");
-        ffi::lua_pushcfunction(state, wait_yield);
-        field(c"wait_yield");
+        ffi::lua_pushcclosure(state, wait_next, 1);
+        field(c"wait_next");
         ffi::lua_pushvalue(state, slot);
         ffi::lua_pushcclosure(state, wait_resumed, 1);
         field(c"wait_resumed");
@@ -106,52 +107,48 @@ unsafe extern "C-unwind" fn wait_top(state: *mut ffi::lua_State) -> c_int {
     }
 }
 
-/// `wait_direct(filter) -> true, name, params | nothing`: a direct delivery
-/// that passes the filter, or nothing when the program is to yield to the
-/// emulator (then prepared for it: the next call is `wait_yield`).
-unsafe extern "C-unwind" fn wait_direct(state: *mut ffi::lua_State) -> c_int {
+/// `wait_next(filter) -> name, params...`: a direct delivery that passes the
+/// filter, or else a yield to the emulator with no value, so with no filter
+/// (the emulator would drop events of ours that do not match it); then the
+/// values are those the emulator resumes the coroutine with, which
+/// `wait_resumed` checks.
+unsafe extern "C-unwind" fn wait_next(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure made in `add_natives`; the stack
-    // holds the filter, then `true` and at most the two values pushed by a
-    // direct delivery.
+    // holds the filter and at most the two values pushed by a direct
+    // delivery. The yield returns normally with LuaJIT (its value must be
+    // returned) and does not return with Lua 5.2; nothing here needs
+    // dropping.
     unsafe {
         let Some(fast) = fast_of(state) else {
-            return 0;
+            return ffi::lua_yield(state, 0);
         };
         ffi::lua_settop(state, 1);
         normalise_filter(state, 1);
-        ffi::lua_pushboolean(state, 1);
         if let Some(count) = deliver_directly(state, fast, 1) {
-            return count + 1;
+            return count;
         }
+        fast.yielded.set(true);
         before_yield(fast, true);
-        0
+        ffi::lua_yield(state, 0)
     }
 }
 
-/// `wait_yield()`: yields to the emulator with no value, so with no filter
-/// (the emulator would drop events of ours that do not match it).
-unsafe extern "C-unwind" fn wait_yield(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: a yield from a C function called by Lua; with LuaJIT it
-    // returns normally (the value must be returned), with Lua 5.2 it does not
-    // return. Nothing here needs dropping.
-    unsafe { ffi::lua_yield(state, 0) }
-}
-
-/// `wait_resumed(filter, event...) -> boolean`: the emulator resumed the
-/// wait with `event`; whether the program sees it (else it waits again).
+/// `wait_resumed(filter, event...) -> boolean`: whether the program sees
+/// the event (else it waits again). After a direct delivery there is
+/// nothing to do; after a yield to the emulator, the bookkeeping.
 unsafe extern "C-unwind" fn wait_resumed(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure made in `add_natives`, with the
     // filter at index 1 (nil when absent) and the event after it.
     unsafe {
         let seen = match fast_of(state) {
-            None => true,
-            Some(fast) => {
+            Some(fast) if fast.yielded.replace(false) => {
                 if ffi::lua_gettop(state) == 0 {
                     ffi::lua_pushnil(state);
                 }
                 normalise_filter(state, 1);
                 after_resume(state, fast, 1, 2)
             }
+            _ => true,
         };
         ffi::lua_pushboolean(state, c_int::from(seen));
         1
