@@ -321,3 +321,15 @@ fn signal_numbers_and_limits_in_the_real_emulator() {
         Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
     );
 }
+
+/// kill, ps and services through CraftOS-PC's own shell: on its path after
+/// start-up (the autorun file), run by name, completed, with help pages;
+/// still mounted once after a reboot (`shell_programs.lua`).
+#[test]
+fn shell_programs_in_the_real_emulator() {
+    run_real(
+        "shell_programs.lua",
+        &[0, 1, 2, 3],
+        Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob", "3": "root"}}"#),
+    );
+}

@@ -86,9 +86,12 @@ if listing then
         local line = {}
         for _, number in ipairs(order) do
             line[#line + 1] = ("%2d %-5s"):format(number, names[number])
-            if #line == 4 then print(table.concat(line, "  ")) line = {} end
+            if #line == 4 then
+                print((table.concat(line, "  "):gsub(" +$", "")))
+                line = {}
+            end
         end
-        if #line > 0 then print(table.concat(line, "  ")) end
+        if #line > 0 then print((table.concat(line, "  "):gsub(" +$", ""))) end
         return
     end
     for _, text in ipairs(operands) do
