@@ -96,13 +96,16 @@ fn export_lua_from_test_executables(os: &str) {
 /// Tests that need inputs the repository cannot hold are ignored (and say
 /// why) unless their variable names them, so that they are never counted as
 /// passed without running: `phoenix_libsystem` when PHOENIX_LIBSYSTEM names
-/// a folder of real libsystem files (GPL-3.0: never vendored), `craftos_pc`
-/// when CRAFTOS_PC names a real emulator.
+/// a folder of real libsystem files, `phoenix_baseutils` when
+/// PHOENIX_BASEUTILS names one holding baseutils' kill.lua (both GPL-3.0:
+/// never vendored), `craftos_pc` when CRAFTOS_PC names a real emulator.
 fn optional_test_inputs() {
     println!("cargo::rustc-check-cfg=cfg(phoenix_libsystem)");
+    println!("cargo::rustc-check-cfg=cfg(phoenix_baseutils)");
     println!("cargo::rustc-check-cfg=cfg(craftos_pc)");
     for (variable, cfg) in [
         ("PHOENIX_LIBSYSTEM", "phoenix_libsystem"),
+        ("PHOENIX_BASEUTILS", "phoenix_baseutils"),
         ("CRAFTOS_PC", "craftos_pc"),
     ] {
         println!("cargo:rerun-if-env-changed={variable}");

@@ -525,3 +525,46 @@ fn real_libsystem_and_the_mounted_system_ipc_in_the_real_emulator() {
     let files = libsystem_files(&[0, 1, 2], &[0, 2]);
     phoenix_programs_in_the_real_emulator("libsystem-mixed", &[0, 2], &files);
 }
+
+/// Phoenix baseutils' own `kill.lua` (PHOENIX_BASEUTILS names its folder;
+/// GPL-3.0, not in this repository), copied as `/kill.lua`, run by
+/// CraftOS-PC's shell: with the plugin's `system.ipc`, and with real
+/// libsystem's when PHOENIX_LIBSYSTEM names it too.
+fn baseutils_kill(label: &str, with_libsystem: bool) {
+    let dir = std::env::var_os("PHOENIX_BASEUTILS")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .expect("this test needs PHOENIX_BASEUTILS=<folder holding baseutils' kill.lua>");
+    let kill = std::fs::read(dir.join("kill.lua"))
+        .unwrap_or_else(|e| panic!("PHOENIX_BASEUTILS={}: kill.lua: {e}", dir.display()));
+    let mut files = vec![(0, "kill.lua".to_owned(), kill)];
+    let expected = if with_libsystem {
+        files.extend(libsystem_files(&[0], &[0]));
+        REAL_IPC
+    } else {
+        MOUNTED_IPC
+    };
+    let program = format!(
+        "EXPECT_IPC = {expected:?}\n{}",
+        lua_test_source("baseutils_kill.lua")
+    );
+    run_real_checks(label, &program, &[0, 1], &[(0, 9), (1, 0)], None, &files);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_baseutils)),
+    ignore = "needs PHOENIX_BASEUTILS, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn baseutils_kill_in_the_real_emulator() {
+    baseutils_kill("baseutils-kill", false);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_baseutils, phoenix_libsystem)),
+    ignore = "needs PHOENIX_BASEUTILS, PHOENIX_LIBSYSTEM, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn baseutils_kill_with_real_libsystem_in_the_real_emulator() {
+    baseutils_kill("baseutils-kill-libsystem", true);
+}
