@@ -94,7 +94,7 @@ fn real_libsystem_util_syscall_passes_the_same_checks_as_the_syscall_table() {
     for id in [0, 1, 2] {
         host.start(id, &program);
     }
-    host.expect_checks(&[0], 54, Duration::from_secs(60));
+    host.expect_checks(&[0], 68, Duration::from_secs(60));
     host.expect_checks(&[1, 2], 0, Duration::from_secs(10));
     host.shutdown();
 }

@@ -503,7 +503,7 @@ fn libsystem_files(computers: &[i32], with_ipc: &[i32]) -> Vec<ComputerFile> {
 )]
 fn real_libsystem_util_syscall_in_the_real_emulator() {
     let files = libsystem_files(&[0, 1, 2], &[]);
-    conventions_in_the_real_emulator("libsystem", 54, &files);
+    conventions_in_the_real_emulator("libsystem", 68, &files);
 }
 
 #[test]

@@ -205,6 +205,38 @@ end)
 check.eq(table.concat(from_parallel, " "), "(true, 0) (true, 0) (true)",
     "in parallel's coroutines, before and after waiting for an event")
 
+-- Real libsystem's util.lua beyond util.syscall --------------------------------------
+if CONVENTION == "libsystem" then
+    local util = require "util"
+    local tm = util.timer(0)
+    local _, fired = check.await(function(name, params)
+        return name == "timer" and type(params) == "table" and params.id == tm
+    end, 30)
+    check.eq(fired and fired.id, tm, "util.timer")
+    local alarm_id = util.alarm(12)
+    check.ok(alarm_id >= 2 ^ 31, "util.alarm", tostring(alarm_id))
+    check.no_error("util.cancel", util.cancel, alarm_id)
+    util.queueEvent("conv.util", { n = 2 })
+    check.eq(util.peekEvent(), "conv.util", "util.queueEvent and util.peekEvent")
+    local filtered, filtered_params = util.filterEvent("conv.util")
+    check.eq(filtered .. " " .. tostring(filtered_params.n), "conv.util 2", "util.filterEvent")
+    util.queueEvent("conv.pull", {})
+    check.eq(util.pullEvent(), "conv.pull", "util.pullEvent")
+    check.no_error("util.sleep while no native timer fires", util.sleep, 0.05)
+    os.startTimer(0)
+    check.raises_containing({ "attempt to index" }, "util.sleep fails on a native timer event (a number)",
+        util.sleep, 0.5)
+    check.raises_containing({ "No such syscall" }, "util.startEvents needs newthread", util.startEvents)
+    check.eq(table.concat(util.split("a:b:c", ":"), " "), "a b c", "util.split")
+    local parsed = util.argparse({ v = false, n = "number" }, "-v", "-n", "3", "rest")
+    check.eq(tostring(parsed.v) .. parsed.n .. parsed[1], "true3rest", "util.argparse")
+    check.eq(util.type(setmetatable({}, { __name = "thing" })), "thing", "util.type")
+    check.eq(util.crc32("123456789"), 0xCBF43926, "util.crc32")
+    local original = { 1, { 2 } }
+    local copy = util.copy(original)
+    check.ok(copy ~= original and copy[2] ~= original[2] and copy[2][1] == 2, "util.copy")
+end
+
 -- Phoenix's convention itself ------------------------------------------------------
 if CONVENTION == "yield" then
     for _, name in ipairs({ "5", "nil", "{}", "true" }) do
