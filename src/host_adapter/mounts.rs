@@ -64,6 +64,13 @@ const MOUNTS: &[(&CStr, Tree)] = &[
     ),
 ];
 
+/// The shim holds this many trees (`kPhoenixTrees` in `phoenix_shim.h`).
+const SHIM_TREES: usize = 8;
+const _: () = assert!(
+    MOUNTS.len() <= SHIM_TREES,
+    "raise kPhoenixTrees in the shim"
+);
+
 extern "C" {
     fn phoenix_tree_add(
         tree: c_uint,
