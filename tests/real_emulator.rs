@@ -424,7 +424,7 @@ fn syscall_table_checks_in_the_real_emulator() {
 #[test]
 #[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
 fn coroutine_yield_syscalls_in_the_real_emulator() {
-    conventions_in_the_real_emulator("yield", 68, &[]);
+    conventions_in_the_real_emulator("yield", 69, &[]);
 }
 
 /// Where `require "system.ipc"` finds each module in CraftOS-PC.

@@ -273,6 +273,20 @@ if CONVENTION == "yield" then
         "its error is the handler's, not the syscall's")
     coroutine.yield("syscall", "signal", 12, nil)
 
+    -- CraftOS-PC only: this program runs in a multishell tab; another tab's
+    -- program (its own coroutine, resumed by multishell) calls too.
+    if multishell and not fs.isReadOnly("/") then
+        local file = fs.open("/conv_tab.lua", "w")
+        file.write('local ok, pid = coroutine.yield("syscall", "getpid")\n'
+            .. 'coroutine.yield("syscall", "queueEvent", "conv.tab", { ok = ok, pid = pid })\n')
+        file.close()
+        multishell.launch({}, "/conv_tab.lua")
+        local _, tab = check.await(function(name) return name == "conv.tab" end, 30)
+        check.ok(tab and tab.ok == true and tab.pid == 0, "a program in another multishell tab calls too",
+            tab and textutils.serialize(tab) or "no event")
+        fs.delete("/conv_tab.lua")
+    end
+
     -- Deep recursion of syscalls from a handler: still answers, never escapes.
     local depth = 0
     coroutine.yield("syscall", "signal", 10, function()
