@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use mlua::{ffi, Function, Lua};
 
-use super::{delivery, send};
+use super::{delivery, send, syscall_yield};
 use phoenix_events_core::kernel::{Kernel, Mailbox};
 use phoenix_events_core::reply_wait::ReplyWait;
 use phoenix_events_core::Ticket;
@@ -128,7 +128,8 @@ pub fn natives(lua: &Lua, fast: Rc<Fast>) -> mlua::Result<Natives> {
             ffi::lua_setmetatable(state, -2); // [wrap, slot, marks]
             ffi::lua_pushvalue(state, 2);
             ffi::lua_pushvalue(state, 3);
-            ffi::lua_pushcclosure(state, co_yield, 2);
+            syscall_yield::push_upvalues(state); // upvalues 3 and 4
+            ffi::lua_pushcclosure(state, co_yield, 2 + syscall_yield::UPVALUES);
             ffi::lua_pushvalue(state, 3);
             ffi::lua_pushcclosure(state, co_create, 1);
             ffi::lua_pushvalue(state, 3);
@@ -267,6 +268,11 @@ unsafe fn first_yields(fast: &Fast, state: *mut ffi::lua_State) -> Kind {
 unsafe extern "C-unwind" fn co_yield(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure made in `natives`.
     unsafe {
+        // Phoenix's `coroutine.yield("syscall", name, ...)`, answered at once
+        // in any coroutine (syscall_yield.rs); upvalues 3 and 4 are its own.
+        if let Some(count) = syscall_yield::dispatch(state, 3) {
+            return count;
+        }
         let Some(fast) = fast_of(state) else {
             return ffi::lua_yield(state, ffi::lua_gettop(state));
         };

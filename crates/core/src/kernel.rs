@@ -764,3 +764,4 @@ impl Process {
 pub mod registry;
 #[cfg(test)]
 mod tests;
+pub mod view;
