@@ -128,6 +128,8 @@ struct Shared {
     epoch: u64,
     kernel: Weak<Kernel>,
     connected: AtomicBool,
+    /// A reconciliation of this node's names with the bucket is under way.
+    reconciling: AtomicBool,
     pending: AtomicUsize,
     state: Mutex<State>,
     /// The registry bucket of the current connection, once open (used by
@@ -314,8 +316,10 @@ impl Cluster for NatsCluster {
 
     fn claim(&self, owner: Ticket, name: &[u8]) -> Result<(), Refused> {
         let shared = &self.0;
-        if !shared.connected.load(Ordering::Acquire) {
-            return Err(Refused::Taken);
+        if !shared.connected.load(Ordering::Acquire) || shared.store().is_none() {
+            // Cut off from the broker: the name is held here, and claimed
+            // cluster-wide once the connection is back (see node::reconcile).
+            return Ok(());
         }
         let slot = Arc::new(ClaimSlot {
             owner,
@@ -385,6 +389,7 @@ impl ClusterHandle {
             settings,
             kernel: Arc::downgrade(kernel),
             connected: AtomicBool::new(false),
+            reconciling: AtomicBool::new(false),
             pending: AtomicUsize::new(0),
             state: Mutex::new(State::default()),
             store: Mutex::new(None),

@@ -451,6 +451,9 @@ impl Main {
         let mut state = shared.state();
         state.peers.clear();
         state.names.clear();
+        // Claims are claimed again on the next connection (the broker may
+        // have lost them): see `reconcile`.
+        state.claims.clear();
         state.full.clear();
         state.connected_since = None;
     }
@@ -490,12 +493,16 @@ impl Main {
                 }
             }
         }
-        if let (false, Some(store)) = (stale.is_empty(), self.store()) {
-            tokio::spawn(async move {
-                for (key, revision) in stale {
-                    let _ = store.delete_expect_revision(&key, Some(revision)).await;
-                }
-            });
+        if let Some(store) = self.store() {
+            if !stale.is_empty() {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for (key, revision) in stale {
+                        let _ = store.delete_expect_revision(&key, Some(revision)).await;
+                    }
+                });
+            }
+            tokio::spawn(reconcile(shared.clone(), store));
         }
     }
 
@@ -653,7 +660,7 @@ async fn sync_registry(shared: Arc<Shared>, client: Client) {
         }
     };
     shared.set_store(Some(store.clone()));
-    reclaim(&shared, &store).await;
+    reconcile(shared.clone(), store.clone()).await;
     loop {
         match store.watch_with_history(">").await {
             Ok(mut watch) => {
@@ -680,21 +687,39 @@ async fn sync_registry(shared: Arc<Shared>, client: Client) {
     }
 }
 
-/// Claims again, after a (re)connection, every name this node's processes
-/// hold. A name another live owner took meanwhile (this node was cut off
-/// long enough to be counted as gone) is taken from the local process.
-async fn reclaim(shared: &Arc<Shared>, store: &Store) {
+/// Claims in the bucket every name this node's processes hold without a
+/// claim there: after a (re)connection, names registered while cut off, and
+/// names the broker lost (it keeps the bucket in memory). A name another
+/// live owner holds (this node was cut off long enough to be counted as
+/// gone) is taken from the local process. Runs after each connection and
+/// on every heartbeat; one at a time.
+async fn reconcile(shared: Arc<Shared>, store: Store) {
+    if shared.reconciling.swap(true, Ordering::AcqRel) {
+        return;
+    }
     let Some(kernel) = shared.kernel.upgrade() else {
+        shared.reconciling.store(false, Ordering::Release);
         return;
     };
-    for (name, owner) in kernel.services() {
+    let unclaimed: Vec<_> = {
+        let state = shared.state();
+        kernel
+            .services()
+            .into_iter()
+            .filter(|(name, owner)| {
+                let key = wire::name_key(name);
+                !state.claims.get(&key).is_some_and(|(t, _)| t == owner)
+            })
+            .collect()
+    };
+    for (name, owner) in unclaimed {
         let key = wire::name_key(&name);
         let mine = Owner {
             node: shared.node(),
             epoch: shared.epoch,
             ticket: owner,
         };
-        match create(shared, store, &key, &mine, &name).await {
+        match create(&shared, &store, &key, &mine, &name).await {
             Some(revision) => {
                 shared.state().claims.insert(key, (owner, revision));
             }
@@ -709,6 +734,7 @@ async fn reclaim(shared: &Arc<Shared>, store: &Store) {
             }
         }
     }
+    shared.reconciling.store(false, Ordering::Release);
 }
 
 /// Creates `key` for `mine`: its revision, or `None` when another live

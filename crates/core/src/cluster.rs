@@ -114,8 +114,11 @@ pub trait Cluster: Send + Sync {
     ) -> Result<(), KillError>;
 
     /// Claims `name` for `owner` cluster-wide: `Ok` when this node's claim
-    /// won, [`Refused::Taken`] when another owner holds it (or the broker
-    /// cannot be asked). May wait for the broker, for a bounded time.
+    /// won, or when this node is cut off from the other nodes (the adapter
+    /// then claims it once they are back, and [`crate::kernel::Kernel::revoke`]s
+    /// it if another owner won meanwhile); [`Refused::Taken`] when another
+    /// owner holds it or the broker did not answer in time. May wait for
+    /// the broker, for a bounded time.
     fn claim(&self, owner: Ticket, name: &[u8]) -> Result<(), Refused>;
 
     /// Gives back names claimed by `owner` that it does not keep (its claim
