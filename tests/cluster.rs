@@ -5,9 +5,9 @@
 //! installed (`.ci/run` installs it).
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use support::cluster::{Emulator, Nats};
+use support::cluster::{free_port, Emulator, Nats};
 
 const GUARD: Duration = Duration::from_secs(180);
 
@@ -26,4 +26,87 @@ fn two_emulators_exchange_events_signals_and_names() {
     let two = Emulator::start(&url, 2, &[0, 1, 2], "cluster_pair.lua", "", NODE2);
     one.expect_checks(&[0, 1], 22, GUARD);
     two.expect_checks(&[0, 2], 15, GUARD);
+}
+
+#[test]
+fn three_emulators_send_to_each_other_and_race_for_one_name() {
+    let Some(nats) = Nats::start("three_emulators_send_to_each_other_and_race_for_one_name") else {
+        return;
+    };
+    let url = nats.url();
+    let nodes: Vec<Emulator> = (1..=3)
+        .map(|n| Emulator::start(&url, n, &[0], "cluster_three.lua", "", ""))
+        .collect();
+    for node in &nodes {
+        node.expect_checks(&[0], 3, GUARD);
+    }
+}
+
+/// Faster heartbeats for the fault tests (the defaults are 1 s and 3 s).
+const FAST: &str = r#", "heartbeat_ms": 200, "node_timeout_ms": 1000"#;
+
+#[test]
+fn the_broker_killed_and_restarted_fails_remote_calls_then_recovers() {
+    let Some(mut nats) =
+        Nats::start("the_broker_killed_and_restarted_fails_remote_calls_then_recovers")
+    else {
+        return;
+    };
+    let url = nats.url();
+    let one = Emulator::start(&url, 1, &[0], "cluster_broker.lua", FAST, "");
+    let two = Emulator::start(&url, 2, &[0], "cluster_broker.lua", FAST, "");
+    one.expect("phase ready", GUARD);
+    two.expect("phase ready", GUARD);
+    nats.kill();
+    one.expect("phase down", GUARD);
+    two.expect("phase down", GUARD);
+    nats.restart();
+    one.expect_checks(&[0], 16, GUARD);
+    two.expect_checks(&[0], 16, GUARD);
+    for node in [&one, &two] {
+        node.expect("lost the broker", GUARD);
+        node.expect("reconnected to the broker", GUARD);
+    }
+}
+
+#[test]
+fn a_node_killed_loses_its_pids_and_names_within_the_node_timeout() {
+    let Some(nats) = Nats::start("a_node_killed_loses_its_pids_and_names_within_the_node_timeout")
+    else {
+        return;
+    };
+    let url = nats.url();
+    let one = Emulator::start(&url, 1, &[0], "cluster_death.lua", FAST, "");
+    let mut two = Emulator::start(&url, 2, &[0, 1], "cluster_death.lua", FAST, "");
+    one.expect("phase ready", GUARD);
+    two.expect("[0] phase ready", GUARD);
+    two.expect("[1] phase ready", GUARD);
+    let killed = Instant::now();
+    two.kill();
+    one.expect("phase gone", GUARD);
+    let noticed = killed.elapsed();
+    println!(
+        "node 2 killed: node 1 noticed after {noticed:?} (node_timeout 1000 ms, heartbeat 200 ms)"
+    );
+    one.expect_checks(&[0], 8, GUARD);
+    one.expect("node 2 left", GUARD);
+}
+
+#[test]
+fn an_unreachable_broker_is_reported_and_local_calls_work() {
+    // No server listens on this port: the cluster never connects.
+    let url = format!("nats://127.0.0.1:{}", free_port());
+    let one = Emulator::start(&url, 1, &[0], "cluster_alone.lua", "", "");
+    one.expect_checks(&[0], 6, GUARD);
+    one.expect("cannot reach the broker", GUARD);
+    // A configuration the cluster cannot use: reported, the emulator runs alone.
+    let bad = Emulator::with_config(
+        r#"{"cluster": {"url": "nats://127.0.0.1:1"}}"#,
+        1,
+        &[0],
+        "cluster_alone.lua",
+    );
+    bad.expect_checks(&[0], 6, GUARD);
+    bad.expect("cluster.node in", GUARD);
+    bad.expect("this emulator runs alone", GUARD);
 }
