@@ -45,6 +45,14 @@ use wire::{NodeMessage, Owner, Proc};
 /// the client: beyond, `sendEvent` to other nodes returns `false`.
 pub const MAX_PENDING_BYTES: usize = 16 << 20;
 
+/// Events this node may have on their way to one computer of another node,
+/// not yet acknowledged by that node, are a quarter of that node's queue
+/// limit (`limits.queue`, 1024 by default: 256 events): beyond, `sendEvent`
+/// returns `false` until acknowledgements come back. With the receiver's
+/// "nearly full" notice at three quarters of its queue, one sending node
+/// never overruns a queue.
+pub const WINDOW_SHARE: u64 = 4;
+
 /// Writes one line to the emulator's stderr; never panics.
 fn report(line: &str) {
     use std::io::Write;
@@ -97,8 +105,17 @@ impl ClaimSlot {
     }
 }
 
+/// Events on their way to one computer of another node.
+#[derive(Default)]
+struct Flow {
+    sent: u64,
+    acked: u64,
+}
+
 /// Another node, as this one last heard of it.
 struct Peer {
+    /// Events this node may have on their way to one of its computers.
+    window: u64,
     epoch: u64,
     seq: u64,
     last_seen: Instant,
@@ -115,6 +132,8 @@ struct State {
     claims: HashMap<String, (Ticket, u64)>,
     /// Other nodes' computers that refused our events (queue full).
     full: HashSet<(Node, Ticket)>,
+    /// Events sent to other nodes' computers, and how many were acknowledged.
+    flows: HashMap<(Node, Ticket), Flow>,
     /// Our computers that refused other nodes' events, and who to tell
     /// when they have room again.
     owed: HashMap<Ticket, HashSet<Node>>,
@@ -230,9 +249,13 @@ impl Cluster for NatsCluster {
         if !shared.connected.load(Ordering::Acquire) {
             return false;
         }
-        let target = {
-            let state = shared.state();
-            let Some(proc) = state.peers.get(&node).and_then(|p| p.procs.get(&target)) else {
+        let (target, seq) = {
+            let mut state = shared.state();
+            let Some(peer) = state.peers.get(&node) else {
+                return false;
+            };
+            let window = peer.window;
+            let Some(proc) = peer.procs.get(&target) else {
                 return false;
             };
             let ticket = Ticket {
@@ -242,7 +265,12 @@ impl Cluster for NatsCluster {
             if state.full.contains(&(node, ticket)) {
                 return false;
             }
-            ticket
+            let flow = state.flows.entry((node, ticket)).or_default();
+            if flow.sent - flow.acked >= window {
+                return false;
+            }
+            flow.sent += 1;
+            (ticket, flow.sent)
         };
         let mut payload = Vec::new();
         data.encode_into(&mut payload);
@@ -250,6 +278,7 @@ impl Cluster for NatsCluster {
         let bytes = NodeMessage::Event {
             sender,
             target,
+            seq,
             name: &name,
             payload: &payload,
         }

@@ -34,6 +34,9 @@ use super::{report, ClaimSlot, Op, Peer, Shared};
 /// How often a full queue is checked for room again while another node
 /// waits to hear of it.
 const ROOM_CHECK: Duration = Duration::from_millis(50);
+/// A receiving node acknowledges every this many events of one sending
+/// node for one computer (well below the window, a quarter of the queue).
+const ACK_EVERY: u64 = 32;
 /// How long leaving may take (farewell, giving names back, flushing).
 const LEAVE_TIME: Duration = Duration::from_secs(1);
 
@@ -202,15 +205,33 @@ async fn incoming(shared: &Arc<Shared>, client: &Client, from: Node, bytes: &[u8
         NodeMessage::Event {
             sender,
             target,
+            seq,
             name,
             payload,
         } => {
+            if seq % ACK_EVERY == 0 {
+                let ack = NodeMessage::Ack { target, seq }.encode();
+                let subject = wire::node_subject(shared.prefix(), from, shared.node());
+                let _ = client.publish(subject, ack.into()).await;
+            }
             let Ok(payload) = Payload::decode(payload, kernel.limits().payload) else {
                 return; // damaged, or over this node's limit: not queued
             };
             let sender = global_pid(from, sender);
-            if kernel.remote_send(sender, target, name.into(), payload) == Err(Undelivered::Full) {
-                shared.state().owed.entry(target).or_default().insert(from);
+            let queued = kernel.remote_send(sender, target, name.into(), payload);
+            // Nearly full: the sending node is asked to hold back until told
+            // there is room again (once); full: asked again with every
+            // refusal, in case it forgot (a reconnection).
+            let first = || shared.state().owed.entry(target).or_default().insert(from);
+            let ask = match queued {
+                Ok(true) => first(),
+                Err(Undelivered::Full) => {
+                    first();
+                    true
+                }
+                Ok(false) | Err(Undelivered::Gone) => false,
+            };
+            if ask {
                 let notice = NodeMessage::Full { target }.encode();
                 let subject = wire::node_subject(shared.prefix(), from, shared.node());
                 let _ = client.publish(subject, notice.into()).await;
@@ -238,6 +259,11 @@ async fn incoming(shared: &Arc<Shared>, client: &Client, from: Node, bytes: &[u8
         NodeMessage::Room { target } => {
             shared.state().full.remove(&(from, target));
         }
+        NodeMessage::Ack { target, seq } => {
+            if let Some(flow) = shared.state().flows.get_mut(&(from, target)) {
+                flow.acked = flow.acked.max(seq.min(flow.sent));
+            }
+        }
     }
 }
 
@@ -251,11 +277,14 @@ fn apply_directory(shared: &Shared, node: Node, directory: Directory) {
     if directory.bye {
         if state.peers.remove(&node).is_some() {
             state.full.retain(|(n, _)| *n != node);
+            state.flows.retain(|(n, _), _| *n != node);
         }
         return;
     }
     let now = Instant::now();
+    let window = (directory.queue as u64 / super::WINDOW_SHARE).max(1);
     let peer = state.peers.entry(node).or_insert_with(|| Peer {
+        window,
         epoch: directory.epoch,
         seq: 0,
         last_seen: now,
@@ -264,6 +293,7 @@ fn apply_directory(shared: &Shared, node: Node, directory: Directory) {
     if peer.epoch != directory.epoch {
         // The node restarted: nothing of its previous run is left.
         *peer = Peer {
+            window,
             epoch: directory.epoch,
             seq: 0,
             last_seen: now,
@@ -274,6 +304,7 @@ fn apply_directory(shared: &Shared, node: Node, directory: Directory) {
     }
     peer.seq = directory.seq;
     peer.last_seen = now;
+    peer.window = window;
     if directory.full {
         peer.procs = directory.up.into_iter().collect();
     } else {
@@ -289,12 +320,14 @@ fn apply_directory(shared: &Shared, node: Node, directory: Directory) {
         peer.procs.extend(directory.up);
     }
     let procs = &peer.procs;
-    state.full.retain(|(n, t)| {
+    let current = |n: &Node, t: &Ticket| {
         *n != node
             || procs
                 .get(&t.pid)
                 .is_some_and(|p| p.incarnation == t.incarnation)
-    });
+    };
+    state.full.retain(|(n, t)| current(n, t));
+    state.flows.retain(|(n, t), _| current(n, t));
 }
 
 /// The main loop's own state.
@@ -455,6 +488,7 @@ impl Main {
         // have lost them): see `reconcile`.
         state.claims.clear();
         state.full.clear();
+        state.flows.clear();
         state.connected_since = None;
     }
 
@@ -480,6 +514,7 @@ impl Main {
             });
             if state.peers.len() != before {
                 state.full.retain(|(n, _)| !gone.contains(n));
+                state.flows.retain(|(n, _), _| !gone.contains(n));
                 for node in gone {
                     report(&format!(
                         "node {node} left (not heard of for {} ms)",
@@ -567,8 +602,17 @@ impl Main {
             up,
             down,
             bye: false,
+            queue: self.queue_limit(),
         };
         self.publish_dir(directory).await;
+    }
+
+    /// This node's `limits.queue`.
+    fn queue_limit(&self) -> usize {
+        self.shared
+            .kernel
+            .upgrade()
+            .map_or(1024, |kernel| kernel.limits().queue)
     }
 
     async fn publish_dir(&self, directory: Directory) {
@@ -604,6 +648,7 @@ impl Main {
             up: Vec::new(),
             down: Vec::new(),
             bye: true,
+            queue: self.queue_limit(),
         };
         let client = self.client.clone();
         let farewell = async move {
@@ -708,7 +753,7 @@ async fn reconcile(shared: Arc<Shared>, store: Store) {
             .into_iter()
             .filter(|(name, owner)| {
                 let key = wire::name_key(name);
-                !state.claims.get(&key).is_some_and(|(t, _)| t == owner)
+                state.claims.get(&key).is_none_or(|(t, _)| t != owner)
             })
             .collect()
     };

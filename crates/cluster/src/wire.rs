@@ -41,10 +41,12 @@ pub fn last_node(subject: &str) -> Option<Node> {
 /// A message for one node.
 #[derive(Debug, PartialEq)]
 pub enum NodeMessage<'a> {
-    /// `sendEvent` from computer `sender` to incarnation `target`.
+    /// `sendEvent` from computer `sender` to incarnation `target`; `seq`
+    /// counts the sending node's events for that target (from 1).
     Event {
         sender: Pid,
         target: Ticket,
+        seq: u64,
         name: &'a [u8],
         payload: &'a [u8],
     },
@@ -59,12 +61,16 @@ pub enum NodeMessage<'a> {
     Full { target: Ticket },
     /// `target`'s queue has room again.
     Room { target: Ticket },
+    /// The receiver has taken the sending node's events for `target` up
+    /// to `seq` off the wire (queued or refused).
+    Ack { target: Ticket, seq: u64 },
 }
 
 const EVENT: u8 = 1;
 const SIGNAL: u8 = 2;
 const FULL: u8 = 3;
 const ROOM: u8 = 4;
+const ACK: u8 = 5;
 
 fn put_ticket(out: &mut Vec<u8>, t: Ticket) {
     out.extend_from_slice(&t.pid.to_le_bytes());
@@ -78,13 +84,15 @@ impl NodeMessage<'_> {
             NodeMessage::Event {
                 sender,
                 target,
+                seq,
                 name,
                 payload,
             } => {
-                out.reserve(17 + name.len() + payload.len());
+                out.reserve(25 + name.len() + payload.len());
                 out.push(EVENT);
                 out.extend_from_slice(&sender.to_le_bytes());
                 put_ticket(&mut out, target);
+                out.extend_from_slice(&seq.to_le_bytes());
                 out.extend_from_slice(&(name.len() as u32).to_le_bytes());
                 out.extend_from_slice(name);
                 out.extend_from_slice(payload);
@@ -109,6 +117,11 @@ impl NodeMessage<'_> {
                 out.push(ROOM);
                 put_ticket(&mut out, target);
             }
+            NodeMessage::Ack { target, seq } => {
+                out.push(ACK);
+                put_ticket(&mut out, target);
+                out.extend_from_slice(&seq.to_le_bytes());
+            }
         }
         out
     }
@@ -120,11 +133,13 @@ impl NodeMessage<'_> {
             EVENT => {
                 let sender = r.i32()?;
                 let target = r.ticket()?;
+                let seq = r.u64()?;
                 let len = r.u32()? as usize;
                 let name = r.take(len)?;
                 NodeMessage::Event {
                     sender,
                     target,
+                    seq,
                     name,
                     payload: std::mem::take(&mut r.0),
                 }
@@ -147,6 +162,10 @@ impl NodeMessage<'_> {
             ROOM => NodeMessage::Room {
                 target: r.ticket()?,
             },
+            ACK => NodeMessage::Ack {
+                target: r.ticket()?,
+                seq: r.u64()?,
+            },
             _ => return None,
         };
         r.0.is_empty().then_some(message)
@@ -166,6 +185,9 @@ impl<'a> Reader<'a> {
     }
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
     fn i32(&mut self) -> Option<i32> {
         Some(i32::from_le_bytes(self.take(4)?.try_into().ok()?))
@@ -198,6 +220,9 @@ pub struct Directory {
     pub down: Vec<Ticket>,
     /// The node is leaving.
     pub bye: bool,
+    /// Its `limits.queue`: other nodes keep at most a quarter of it on
+    /// their way to one of its computers (see `WINDOW`).
+    pub queue: usize,
 }
 
 impl Directory {
@@ -220,6 +245,7 @@ impl Directory {
             "up": up,
             "down": down,
             "bye": self.bye,
+            "queue": self.queue,
         })
         .to_string()
         .into_bytes()
@@ -250,6 +276,7 @@ impl Directory {
             up,
             down,
             bye: json.get("bye")?.as_bool()?,
+            queue: usize::try_from(json.get("queue")?.as_u64()?).ok()?,
         })
     }
 }
@@ -314,6 +341,7 @@ mod tests {
             NodeMessage::Event {
                 sender: 1,
                 target,
+                seq: 3,
                 name: b"chat\0",
                 payload: b"\x01\x00",
             },
@@ -325,6 +353,7 @@ mod tests {
             },
             NodeMessage::Full { target },
             NodeMessage::Room { target },
+            NodeMessage::Ack { target, seq: 99 },
         ];
         for m in &messages {
             let bytes = m.encode();
@@ -358,6 +387,7 @@ mod tests {
                 incarnation: 3,
             }],
             bye: false,
+            queue: 1024,
         };
         assert_eq!(Directory::decode(&d.encode()), Some(d));
         let o = Owner {

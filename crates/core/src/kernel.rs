@@ -589,19 +589,22 @@ impl Kernel {
     }
 
     /// An event from another node's computer `sender` (node × 2^32 + ID)
-    /// for incarnation `target`.
+    /// for incarnation `target`. `Ok(true)`: queued, and the queue is
+    /// nearly full (three quarters of a bound): the cluster asks the other
+    /// nodes to hold back, leaving the rest for events already on their way.
     pub fn remote_send(
         &self,
         sender: GlobalPid,
         target: Ticket,
         name: Box<[u8]>,
         data: Payload,
-    ) -> Result<(), Undelivered> {
+    ) -> Result<bool, Undelivered> {
         self.queue_remote(sender, target.pid, Some(target.incarnation), name, data)
     }
 
     /// Queues a `remote_event` for `target` (of incarnation `incarnation`
-    /// when given) and wakes it after the lock is released.
+    /// when given) and wakes it after the lock is released. `Ok(true)`: the
+    /// queue is nearly full now.
     fn queue_remote(
         &self,
         sender: GlobalPid,
@@ -609,7 +612,7 @@ impl Kernel {
         incarnation: Option<u32>,
         name: Box<[u8]>,
         data: Payload,
-    ) -> Result<(), Undelivered> {
+    ) -> Result<bool, Undelivered> {
         let wake = {
             let mut table = self.lock();
             let Some(process) = table
@@ -624,6 +627,7 @@ impl Kernel {
             if process.queue.push(item).is_err() {
                 return Err(Undelivered::Full);
             }
+            let nearly_full = process.queue.is_nearly_full();
             let ticket = Ticket {
                 pid: target,
                 incarnation: process.incarnation,
@@ -632,12 +636,13 @@ impl Kernel {
             if notifier.is_some() {
                 table.watch_delivery(ticket);
             }
-            notifier.map(|notifier| (notifier, ticket))
+            (notifier.map(|notifier| (notifier, ticket)), nearly_full)
         };
+        let (wake, nearly_full) = wake;
         if let Some((notifier, ticket)) = wake {
             notifier.notify(ticket);
         }
-        Ok(())
+        Ok(nearly_full)
     }
 
     /// Queues `item` for the process itself (its own events, its own

@@ -106,6 +106,14 @@ impl EventQueue {
             && self.bytes * 2 <= self.limits.queued_bytes()
     }
 
+    /// Whether three quarters of the event or byte bound are taken: senders
+    /// on other emulators are asked to stop, leaving the last quarter for
+    /// what is already on its way (see `Kernel::remote_send`).
+    pub fn is_nearly_full(&self) -> bool {
+        (self.data_events + self.in_flight) * 4 >= self.limits.queue * 3
+            || self.bytes * 4 >= self.limits.queued_bytes() * 3
+    }
+
     pub fn has_specials(&self) -> bool {
         self.specials != 0
     }
