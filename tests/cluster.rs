@@ -110,3 +110,15 @@ fn an_unreachable_broker_is_reported_and_local_calls_work() {
     bad.expect("cluster.node in", GUARD);
     bad.expect("this emulator runs alone", GUARD);
 }
+
+#[test]
+fn system_ipc_sockets_and_services_work_across_emulators() {
+    let Some(nats) = Nats::start("system_ipc_sockets_and_services_work_across_emulators") else {
+        return;
+    };
+    let url = nats.url();
+    let one = Emulator::start(&url, 1, &[0], "cluster_socket.lua", "", "");
+    let two = Emulator::start(&url, 2, &[0], "cluster_socket.lua", "", "");
+    one.expect_checks(&[0], 4, GUARD);
+    two.expect_checks(&[0], 3, GUARD);
+}
