@@ -7,7 +7,7 @@
 //!   `plugin_deinit`; the emulator only reads it in between.
 //! - The kernel (and its timer thread) lives in [`KERNEL`] from `plugin_init`
 //!   to `plugin_deinit`; in cluster mode the cluster adapter (and its thread)
-//!   lives in [`CLUSTER`] for the same span, and is stopped first.
+//!   lives in `cluster::CLUSTER` for the same span, and is stopped first.
 //! - A provider carries only a process ticket packed in its userdata word;
 //!   nothing is allocated per event on the emulator's side.
 //! - A `Computer*` is borrowed from the emulator: the kernel uses it only
@@ -18,23 +18,20 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::ptr::{self, NonNull};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use phoenix_events_binding::mlua::{ffi, Lua};
 
 use phoenix_events_binding as binding;
-use phoenix_events_cluster::{ClusterHandle, Settings};
 use phoenix_events_core::config::{Config, CONFIG_FILE_NAME};
 use phoenix_events_core::kernel::{ComputerPort, Kernel};
 use phoenix_events_core::Ticket;
 
+mod cluster;
 mod modules;
 
 /// The running kernel, between `plugin_init` and `plugin_deinit`.
 static KERNEL: RwLock<Option<Arc<Kernel>>> = RwLock::new(None);
-
-/// The cluster adapter, when the configuration names a broker.
-static CLUSTER: Mutex<Option<ClusterHandle>> = Mutex::new(None);
 
 /// A `std::string` of the shim, only ever handled by pointer.
 #[repr(C)]
@@ -200,31 +197,15 @@ fn start_kernel(base: &[u8]) -> Result<(), String> {
     let config_dir = base.join("config");
     let (config, mut warnings) = Config::load(&config_dir);
     let source = config_dir.join(CONFIG_FILE_NAME).display().to_string();
-    let settings = Settings::from_json(config.cluster.as_ref(), &source, &mut warnings);
+    let plan = cluster::plan(config.cluster.as_ref(), &source, &mut warnings);
     for warning in warnings {
         report(&warning);
     }
     // A cluster of an earlier start leaves before this one joins.
-    let previous_cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(previous) = previous_cluster {
-        previous.stop();
-    }
+    cluster::leave();
     let kernel = Kernel::start_with_limits(config.users, config.limits);
     // The cluster before any computer boots: it hears of every process.
-    let alone = |reason: String| {
-        report(&format!(
-            "phoenix-events: cluster: {reason}; this emulator runs alone"
-        ))
-    };
-    let cluster = match settings {
-        Ok(None) => None,
-        Ok(Some(settings)) => ClusterHandle::start(&kernel, settings).map_err(alone).ok(),
-        Err(reason) => {
-            alone(reason);
-            None
-        }
-    };
-    *CLUSTER.lock().unwrap_or_else(|e| e.into_inner()) = cluster;
+    cluster::join(&kernel, plan);
     let previous = KERNEL
         .write()
         .unwrap_or_else(|e| e.into_inner())
@@ -264,10 +245,7 @@ fn report(line: &str) {
 extern "C" fn stop() {
     // The cluster first: it says goodbye and joins its thread while the
     // kernel it reads is still there.
-    let cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(cluster) = cluster {
-        let _ = catch_unwind(AssertUnwindSafe(move || cluster.stop()));
-    }
+    let _ = catch_unwind(cluster::leave);
     let kernel = KERNEL.write().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(kernel) = kernel {
         // Moved in, so that dropping the kernel is caught as well.
