@@ -73,7 +73,7 @@ pub(super) fn join(kernel: &Arc<Kernel>, plan: Plan) {
     {
         let _ = kernel;
         if plan.0 {
-            alone("this build of phoenix-events has no cluster mode (built without the `cluster` feature)".into());
+            alone("this build of phoenix-events has no cluster mode (built without the cluster feature)".into());
         }
     }
 }
