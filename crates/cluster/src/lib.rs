@@ -73,6 +73,9 @@ enum Op {
     Claim(Arc<ClaimSlot>),
     /// Another node asked for everyone's directory.
     Announce,
+    /// A computer of ours refused another node's events: start checking
+    /// for room (the main loop checks only while someone waits).
+    WatchRoom,
 }
 
 /// One `register` waiting for the broker: the computer thread waits on the

@@ -32,7 +32,7 @@ use super::wire::{self, Directory, NodeMessage, Owner, Proc};
 use super::{report, ClaimSlot, Op, Peer, Shared};
 
 /// How often a full queue is checked for room again while another node
-/// waits to hear of it.
+/// waits to hear of it (and only then: no timer runs otherwise).
 const ROOM_CHECK: Duration = Duration::from_millis(50);
 /// A receiving node acknowledges every this many events of one sending
 /// node for one computer (well below the window, a quarter of the queue).
@@ -79,7 +79,7 @@ pub(crate) async fn run(
             Some(op) = ops.recv() => main.op(op).await,
             Some(event) = events.recv() => main.event(event).await,
             _ = heartbeat.tick() => main.heartbeat().await,
-            _ = room.tick() => main.check_room().await,
+            _ = room.tick(), if main.owes() => main.check_room().await,
         }
     }
     main.leave().await;
@@ -232,6 +232,7 @@ async fn incoming(shared: &Arc<Shared>, client: &Client, from: Node, bytes: &[u8
                 Ok(false) | Err(Undelivered::Gone) => false,
             };
             if ask {
+                shared.send_op(Op::WatchRoom);
                 let notice = NodeMessage::Full { target }.encode();
                 let subject = wire::node_subject(shared.prefix(), from, shared.node());
                 let _ = client.publish(subject, notice.into()).await;
@@ -382,6 +383,7 @@ impl Main {
                 tokio::spawn(claim(shared, store, slot));
             }
             Op::Announce => self.publish_full().await,
+            Op::WatchRoom => {} // the loop now ticks `room` (see `owes`)
         }
     }
 
@@ -539,6 +541,11 @@ impl Main {
             }
             tokio::spawn(reconcile(shared.clone(), store));
         }
+    }
+
+    /// Whether another node waits to hear that a queue of ours has room.
+    fn owes(&self) -> bool {
+        !self.shared.state().owed.is_empty()
     }
 
     /// Tells the nodes waiting for room in a full queue of ours once there is.
