@@ -34,8 +34,13 @@ fn three_emulators_send_to_each_other_and_race_for_one_name() {
         return;
     };
     let url = nats.url();
+    // Node 3 lists a server that is not there before the real one.
+    let two_urls = format!("nats://127.0.0.1:{},{url}", free_port());
     let nodes: Vec<Emulator> = (1..=3)
-        .map(|n| Emulator::start(&url, n, &[0], "cluster_three.lua", "", ""))
+        .map(|n| {
+            let url = if n == 3 { &two_urls } else { &url };
+            Emulator::start(url, n, &[0], "cluster_three.lua", "", "")
+        })
         .collect();
     for node in &nodes {
         node.expect_checks(&[0], 3, GUARD);
@@ -121,4 +126,33 @@ fn system_ipc_sockets_and_services_work_across_emulators() {
     let two = Emulator::start(&url, 2, &[0], "cluster_socket.lua", "", "");
     one.expect_checks(&[0], 4, GUARD);
     two.expect_checks(&[0], 3, GUARD);
+}
+
+#[test]
+fn a_node_refuses_signals_claiming_users_it_does_not_trust_from_the_sender() {
+    let Some(nats) =
+        Nats::start("a_node_refuses_signals_claiming_users_it_does_not_trust_from_the_sender")
+    else {
+        return;
+    };
+    let url = nats.url();
+    let one = Emulator::start(
+        &url,
+        1,
+        &[0, 1],
+        "cluster_trust.lua",
+        "",
+        r#""users": {"0": "root"}"#,
+    );
+    let two = Emulator::start(
+        &url,
+        2,
+        &[0],
+        "cluster_trust.lua",
+        r#", "trust": {"1": ["user"]}"#,
+        "",
+    );
+    one.expect_checks(&[0, 1], 2, GUARD);
+    two.expect_checks(&[0], 2, GUARD);
+    two.expect("refused signal 10 from computer 0 of node 1", GUARD);
 }

@@ -52,7 +52,8 @@ pub(crate) async fn run(
         Err(reason) => return report(&format!("{reason}; this emulator runs alone")),
     };
     let urls = shared.settings.urls.join(",");
-    let client = match options.connect(urls.as_str()).await {
+    // Several URLs: the servers of one NATS cluster, tried in turn.
+    let client = match options.connect(shared.settings.urls.as_slice()).await {
         Ok(client) => client,
         Err(e) => {
             return report(&format!(
