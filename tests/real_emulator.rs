@@ -76,10 +76,31 @@ fn run_in_emulator(
     users: Option<&str>,
     finished: impl Fn(&str) -> bool,
 ) -> Option<(String, String)> {
+    run_in_emulator_with_files(label, program, computers, users, &[], finished)
+}
+
+/// A file put into a computer's own folder before the emulator starts:
+/// (computer, path in its file system, contents).
+type ComputerFile = (i32, String, Vec<u8>);
+
+/// [`run_in_emulator`], with `files` in the computers' folders first.
+fn run_in_emulator_with_files(
+    label: &str,
+    program: &str,
+    computers: &[i32],
+    users: Option<&str>,
+    files: &[ComputerFile],
+    finished: impl Fn(&str) -> bool,
+) -> Option<(String, String)> {
     let (binary, rom) = emulator()?;
     let data = data_dir(&format!("real-{label}"));
     if let Some(users) = users {
         std::fs::write(data.join("config/phoenix-events.json"), users).unwrap();
+    }
+    for (id, path, contents) in files {
+        let path = data.join("computer").join(id.to_string()).join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
     }
     let others: Vec<String> = computers
         .iter()
@@ -322,10 +343,237 @@ fn signal_numbers_and_limits_in_the_real_emulator() {
     );
 }
 
+// The tests below are ignored, with the reason, when no emulator is named
+// (CRAFTOS_PC; see build.rs): never passed without running.
+
+/// Runs `program` (after check.lua and the prelude) on `computers`, with
+/// `files` in their folders; each `(computer, n)` of `checks` must print
+/// `done`, at least `n` distinct passed checks and no failed one.
+fn run_real_checks(
+    label: &str,
+    program: &str,
+    computers: &[i32],
+    checks: &[(i32, usize)],
+    users: Option<&str>,
+    files: &[ComputerFile],
+) {
+    let finished = |text: &str| {
+        checks
+            .iter()
+            .all(|&(id, _)| lines_anywhere(text, id).contains(&"done"))
+    };
+    let (stdout, stderr) =
+        run_in_emulator_with_files(label, program, computers, users, files, finished)
+            .expect("CRAFTOS_PC and CRAFTOS_ROM must name the emulator and its ROM");
+    for &(id, min) in checks {
+        let lines = lines_anywhere(&stdout, id);
+        let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
+        let passed: std::collections::HashSet<_> =
+            lines.iter().filter(|l| l.starts_with("ok ")).collect();
+        assert!(
+            lines.contains(&"done") && failed.is_empty() && passed.len() >= min,
+            "{label}, computer {id}: passed {} (need {min}), failed {failed:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+            passed.len()
+        );
+    }
+}
+
+/// kill, ps and services through CraftOS-PC's own shell: on its path after
+/// start-up (the autorun file), run by name, completed, with help pages;
+/// still mounted once after a reboot (`shell_programs.lua`).
+#[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
+fn shell_programs_in_the_real_emulator() {
+    run_real_checks(
+        "shell_programs",
+        &lua_test_source("shell_programs.lua"),
+        &[0, 1, 2, 3],
+        &[(0, 53), (1, 1), (2, 7), (3, 4)],
+        Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob", "3": "root"}}"#),
+        &[],
+    );
+}
+
+/// The users of `syscall_conventions.lua`.
+const CONVENTION_USERS: &str = r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#;
+
+/// `syscall_conventions.lua` with `CONVENTION = convention`.
+fn conventions_in_the_real_emulator(convention: &str, checks: usize, files: &[ComputerFile]) {
+    let program = format!(
+        "CONVENTION = {convention:?}\n{}",
+        lua_test_source("syscall_conventions.lua")
+    );
+    run_real_checks(
+        &format!("conventions-{convention}"),
+        &program,
+        &[0, 1, 2],
+        &[(0, checks), (1, 1), (2, 0)],
+        Some(CONVENTION_USERS),
+        files,
+    );
+}
+
+#[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
+fn syscall_table_checks_in_the_real_emulator() {
+    conventions_in_the_real_emulator("table", 54, &[]);
+}
+
+/// Phoenix's `coroutine.yield("syscall", ...)` against CraftOS-PC's own
+/// BIOS, parallel and coroutines: the same checks as the table.
+#[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
+fn coroutine_yield_syscalls_in_the_real_emulator() {
+    conventions_in_the_real_emulator("yield", 69, &[]);
+}
+
+/// Where `require "system.ipc"` finds each module in CraftOS-PC.
+const MOUNTED_IPC: &str = "@/rom/modules/main/system/ipc.lua";
+const REAL_IPC: &str = "@/system/ipc.lua";
+
+/// `phoenix_programs.lua` on computers 0, 1 and 2, each told which
+/// `system.ipc` it must get.
+fn phoenix_programs_in_the_real_emulator(label: &str, real: &[i32], files: &[ComputerFile]) {
+    let expected: Vec<String> = [0, 1, 2]
+        .iter()
+        .map(|id| {
+            let source = if real.contains(id) {
+                REAL_IPC
+            } else {
+                MOUNTED_IPC
+            };
+            format!("[{id}] = {source:?}")
+        })
+        .collect();
+    let program = format!(
+        "EXPECT_IPC = ({{ {} }})[os.getComputerID()]\n{}",
+        expected.join(", "),
+        lua_test_source("phoenix_programs.lua")
+    );
+    run_real_checks(
+        label,
+        &program,
+        &[0, 1, 2],
+        &[(0, 10), (1, 7), (2, 2)],
+        None,
+        files,
+    );
+}
+
+#[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
+fn phoenix_style_programs_in_the_real_emulator() {
+    phoenix_programs_in_the_real_emulator("phoenix-programs", &[], &[]);
+}
+
+// Real libsystem (GPL-3.0, not in this repository): its files are copied
+// next to the program, as a user would copy them — `util.lua` and
+// `expect.lua` beside it, `ipc.lua` in a `system` folder beside it — where
+// CraftOS's `require` (which searches the program's folder first) finds
+// them, before the plugin's mount.
+
+const NEEDS_LIBSYSTEM: &str = "needs PHOENIX_LIBSYSTEM (libsystem's ipc.lua, util.lua, \
+expect.lua) and CRAFTOS_PC, CRAFTOS_ROM";
+
+/// The libsystem files for each of `computers` (`with_ipc`: ipc.lua too).
+fn libsystem_files(computers: &[i32], with_ipc: &[i32]) -> Vec<ComputerFile> {
+    let dir = std::env::var_os("PHOENIX_LIBSYSTEM")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| panic!("this test {NEEDS_LIBSYSTEM}"));
+    let read = |file: &str| {
+        std::fs::read(dir.join(file))
+            .unwrap_or_else(|e| panic!("PHOENIX_LIBSYSTEM={}: {file}: {e}", dir.display()))
+    };
+    let mut files = Vec::new();
+    for &id in computers {
+        files.push((id, "util.lua".to_owned(), read("util.lua")));
+        files.push((id, "expect.lua".to_owned(), read("expect.lua")));
+        if with_ipc.contains(&id) {
+            files.push((id, "system/ipc.lua".to_owned(), read("ipc.lua")));
+        }
+    }
+    files
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_libsystem)),
+    ignore = "needs PHOENIX_LIBSYSTEM, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn real_libsystem_util_syscall_in_the_real_emulator() {
+    let files = libsystem_files(&[0, 1, 2], &[]);
+    conventions_in_the_real_emulator("libsystem", 68, &files);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_libsystem)),
+    ignore = "needs PHOENIX_LIBSYSTEM, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn phoenix_style_programs_with_real_libsystem_in_the_real_emulator() {
+    let files = libsystem_files(&[0, 1, 2], &[0, 1, 2]);
+    phoenix_programs_in_the_real_emulator("libsystem-programs", &[0, 1, 2], &files);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_libsystem)),
+    ignore = "needs PHOENIX_LIBSYSTEM, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn real_libsystem_and_the_mounted_system_ipc_in_the_real_emulator() {
+    let files = libsystem_files(&[0, 1, 2], &[0, 2]);
+    phoenix_programs_in_the_real_emulator("libsystem-mixed", &[0, 2], &files);
+}
+
+/// Phoenix baseutils' own `kill.lua` (PHOENIX_BASEUTILS names its folder;
+/// GPL-3.0, not in this repository), copied as `/kill.lua`, run by
+/// CraftOS-PC's shell: with the plugin's `system.ipc`, and with real
+/// libsystem's when PHOENIX_LIBSYSTEM names it too.
+fn baseutils_kill(label: &str, with_libsystem: bool) {
+    let dir = std::env::var_os("PHOENIX_BASEUTILS")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .expect("this test needs PHOENIX_BASEUTILS=<folder holding baseutils' kill.lua>");
+    let kill = std::fs::read(dir.join("kill.lua"))
+        .unwrap_or_else(|e| panic!("PHOENIX_BASEUTILS={}: kill.lua: {e}", dir.display()));
+    let mut files = vec![(0, "kill.lua".to_owned(), kill)];
+    let expected = if with_libsystem {
+        files.extend(libsystem_files(&[0], &[0]));
+        REAL_IPC
+    } else {
+        MOUNTED_IPC
+    };
+    let program = format!(
+        "EXPECT_IPC = {expected:?}\n{}",
+        lua_test_source("baseutils_kill.lua")
+    );
+    run_real_checks(label, &program, &[0, 1], &[(0, 9), (1, 0)], None, &files);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_baseutils)),
+    ignore = "needs PHOENIX_BASEUTILS, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn baseutils_kill_in_the_real_emulator() {
+    baseutils_kill("baseutils-kill", false);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(craftos_pc, phoenix_baseutils, phoenix_libsystem)),
+    ignore = "needs PHOENIX_BASEUTILS, PHOENIX_LIBSYSTEM, CRAFTOS_PC and CRAFTOS_ROM"
+)]
+fn baseutils_kill_with_real_libsystem_in_the_real_emulator() {
+    baseutils_kill("baseutils-kill-libsystem", true);
+}
+
 /// Two real CraftOS-PC processes joined by a local nats-server pass the
 /// cross-computer checks of tests/cluster.rs's pair test: send, signals with
 /// users and permissions, the registry, a full queue, SIGKILL.
 #[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
 fn two_real_emulators_through_nats() {
     if emulator().is_none() {
         eprintln!(

@@ -4,7 +4,7 @@
 --
 -- Written for phoenix-events to the interface of libsystem's module: the
 -- same functions, arguments, return values, signal numbers and socket wire
--- format, so that Phoenix programs using it run unchanged. Where it differs
+-- format, so that programs using it need no change. Where it differs
 -- (see docs/src/reference/system-ipc.md): receiveEvent ignores native `timer` events (a number
 -- parameter), always cancels its timeout timer, and raises `Terminated` on
 -- a `terminate` event, as os.pullEvent does; a closed socket reads nil and

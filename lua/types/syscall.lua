@@ -98,4 +98,25 @@ function syscall.register(name) end
 ---@return integer|nil pid
 function syscall.lookup(name) end
 
+---What `getpinfo` tells of a process.
+---@class ProcessInfo
+---@field id integer its pid (computer ID)
+---@field user string its user
+---@field state "running"|"stopped" stopped by SIGSTOP, SIGTTIN or SIGTTOU until SIGCONT
+---@field events integer events and signals queued for it, not received yet
+---@field timers integer its pending timers and alarms
+---@field services string[] the service names it owns, sorted
+
+---The pid of every process (running computer), ascending.
+---@return integer[] pids
+function syscall.getplist() end
+
+---What this process may see of process `pid`: everything for a process it
+---may signal (same user, or it is root); otherwise `nil, "Permission
+---denied"`; `nil, "No such process"` when there is none. Does not throw.
+---@param pid integer
+---@return ProcessInfo|nil info
+---@return string|nil error
+function syscall.getpinfo(pid) end
+
 return syscall

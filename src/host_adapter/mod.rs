@@ -1,5 +1,6 @@
 //! The host adapter: CraftOS-PC's plugin entry points, its `Computer`
-//! objects and its event providers. The C++ half is `shim.cpp`; the boundary
+//! objects, its event providers, and the files mounted into every
+//! computer (`mounts`). The C++ half is `shim.cpp`; the boundary
 //! between the two is declared in `include/phoenix_shim.h`.
 //!
 //! Ownership across the C ABI:
@@ -28,7 +29,7 @@ use phoenix_events_core::kernel::{ComputerPort, Kernel};
 use phoenix_events_core::Ticket;
 
 mod cluster;
-mod modules;
+mod mounts;
 
 /// The running kernel, between `plugin_init` and `plugin_deinit`.
 static KERNEL: RwLock<Option<Arc<Kernel>>> = RwLock::new(None);
@@ -133,7 +134,7 @@ unsafe fn open(state: *mut ffi::lua_State) -> Result<(), String> {
     let port = Box::new(EmulatorComputer(computer));
     let syscall = binding::install(lua, pid, kernel, port).map_err(|e| e.to_string())?;
     // SAFETY: as above.
-    unsafe { modules::mount(computer.as_ptr()) };
+    unsafe { mounts::mount(computer.as_ptr()) };
     binding::push_table(lua, state, &syscall).map_err(|e| e.to_string())
 }
 
@@ -213,8 +214,8 @@ fn start_kernel(base: &[u8]) -> Result<(), String> {
     if let Some(previous) = previous {
         previous.shutdown();
     }
-    if !modules::build() {
-        report("phoenix-events: out of memory building system.ipc");
+    if !mounts::build() {
+        report("phoenix-events: out of memory building the files mounted into computers");
     }
     Ok(())
 }

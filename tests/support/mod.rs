@@ -41,6 +41,9 @@ pub fn plugin_path() -> PathBuf {
         "include",
         "lua/prelude.lua",
         "lua/system",
+        "lua/programs",
+        "lua/help",
+        "lua/autorun",
         "build.rs",
     ] {
         if let Some(newer) = newer_than(&root.join(source), built) {

@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use mlua::{ffi, Function, Lua};
 
-use super::{delivery, send};
+use super::{delivery, send, syscall_yield};
 use phoenix_events_core::kernel::{Kernel, Mailbox};
 use phoenix_events_core::reply_wait::ReplyWait;
 use phoenix_events_core::Ticket;
@@ -64,6 +64,9 @@ pub struct Fast {
     pub mailbox: Arc<Mailbox>,
     /// The top-level coroutine, once it has yielded.
     top: Cell<*mut ffi::lua_State>,
+    /// The last thread found not to be the top-level coroutine while that
+    /// was still unknown (see [`classify`]).
+    not_top: Cell<*mut ffi::lua_State>,
     /// Signal handlers running (they cannot wait for events).
     pub handler_depth: Cell<u32>,
     /// Length of the handed list (events of ours in the emulator's queue).
@@ -82,6 +85,7 @@ impl Fast {
             ticket,
             mailbox,
             top: Cell::new(ptr::null_mut()),
+            not_top: Cell::new(ptr::null_mut()),
             handler_depth: Cell::new(0),
             handed: Cell::new(0),
             direct_run: Cell::new(0),
@@ -124,7 +128,8 @@ pub fn natives(lua: &Lua, fast: Rc<Fast>) -> mlua::Result<Natives> {
             ffi::lua_setmetatable(state, -2); // [wrap, slot, marks]
             ffi::lua_pushvalue(state, 2);
             ffi::lua_pushvalue(state, 3);
-            ffi::lua_pushcclosure(state, co_yield, 2);
+            syscall_yield::push_upvalues(state); // upvalues 3 and 4
+            ffi::lua_pushcclosure(state, co_yield, 2 + syscall_yield::UPVALUES);
             ffi::lua_pushvalue(state, 3);
             ffi::lua_pushcclosure(state, co_create, 1);
             ffi::lua_pushvalue(state, 3);
@@ -229,18 +234,45 @@ unsafe fn classify(fast: &Fast, state: *mut ffi::lua_State) -> Kind {
                 Kind::InHandler
             };
         }
-        if top.is_null() && !is_main(state) && !is_marked(state, 2) {
-            fast.top.set(state);
-            return Kind::Top;
+        if top.is_null() {
+            return first_yields(fast, state);
         }
     }
     Kind::Plain
+}
+
+/// A yield while the top-level coroutine is still unknown: a program that
+/// computes before it first waits for an event (a startup program run by
+/// the shell, say) may switch coroutines a million times first. The marks
+/// lookup is done once per thread in a row: the last thread found not to be
+/// the top-level one is remembered. That is sound because the top-level
+/// coroutine exists before any Lua code runs and lives for the whole
+/// incarnation: no thread seen here can ever share its address.
+///
+/// # Safety
+/// As for [`is_marked`], from `co_yield`.
+unsafe fn first_yields(fast: &Fast, state: *mut ffi::lua_State) -> Kind {
+    if state == fast.not_top.get() {
+        return Kind::Plain;
+    }
+    // SAFETY: guaranteed by the caller.
+    if unsafe { is_main(state) || is_marked(state, 2) } {
+        fast.not_top.set(state);
+        return Kind::Plain;
+    }
+    fast.top.set(state);
+    Kind::Top
 }
 
 /// `coroutine.yield(...)`.
 unsafe extern "C-unwind" fn co_yield(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure made in `natives`.
     unsafe {
+        // Phoenix's `coroutine.yield("syscall", name, ...)`, answered at once
+        // in any coroutine (syscall_yield.rs); upvalues 3 and 4 are its own.
+        if let Some(count) = syscall_yield::dispatch(state, 3) {
+            return count;
+        }
         let Some(fast) = fast_of(state) else {
             return ffi::lua_yield(state, ffi::lua_gettop(state));
         };

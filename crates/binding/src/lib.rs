@@ -8,9 +8,11 @@
 pub(crate) mod convert;
 mod delivery;
 mod fast;
+mod processes;
 mod send;
 mod services;
 mod state;
+mod syscall_yield;
 mod syscalls;
 
 // The checks shared by the fuzz targets and the property tests. They live
@@ -87,10 +89,12 @@ pub fn install(
     natives.set("wrap", fast_natives.wrap)?;
     natives.set("send_event", fast_natives.send_event)?;
     services::add_natives(lua, &natives)?;
-    let (syscall, run_handler, show_error): (Table, Function, Function) = lua
+    processes::add_natives(lua, &natives)?;
+    let (syscall, run_handler, show_error, dispatcher): (Table, Function, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=phoenix-events")
         .call(natives)?;
+    syscall_yield::set_dispatcher(lua, dispatcher)?;
     lua.set_app_data(ProcessState::new(
         kernel,
         ticket,

@@ -952,3 +952,4 @@ impl Process {
 pub mod registry;
 #[cfg(test)]
 mod tests;
+pub mod view;

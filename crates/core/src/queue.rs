@@ -167,6 +167,16 @@ impl EventQueue {
         self.items.len()
     }
 
+    /// Events and signals not received yet: the items waiting here (stop
+    /// gates aside, which are no events), plus the data events handed over
+    /// for delivery and not yet received (those the queue limit counts).
+    /// Timer events and signal events already handed over are not tracked
+    /// here, so they are not counted.
+    pub fn undelivered(&self) -> usize {
+        let gates = self.items.iter().filter(|i| **i == Item::Gate).count();
+        self.items.len() - gates + self.in_flight
+    }
+
     /// Removes the waiting event of timer `id`, if any.
     pub fn remove_timer(&mut self, id: TimerId) -> bool {
         let before = self.items.len();

@@ -69,6 +69,18 @@ impl Services {
     fn owned_by(&self, ticket: Ticket) -> usize {
         self.owners.values().filter(|&&o| o == ticket).count()
     }
+
+    /// The names `ticket` owns, in byte order (for the process view).
+    pub(super) fn names_of(&self, ticket: Ticket) -> Vec<Box<[u8]>> {
+        let mut names: Vec<Box<[u8]>> = self
+            .owners
+            .iter()
+            .filter(|(_, &owner)| owner == ticket)
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 impl Table {
