@@ -455,7 +455,7 @@ pub fn remote_params(
         lua.exec_raw::<Table>((), |state| {
             push_payload(state, payload);
             ffi::lua_createtable(state, 0, 3);
-            // A number, exact: a remote pid is below 2^52.
+            // A number, exact: a remote pid is below 10^14.
             ffi::lua_pushnumber(state, sender as ffi::lua_Number);
             ffi::lua_setfield(state, -2, c"sender".as_ptr());
             ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());

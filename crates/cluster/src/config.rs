@@ -288,7 +288,7 @@ mod tests {
             r#"{"cluster": {"node": 1}}"#,
             r#"{"cluster": {"url": "nats://h", "node": 0}}"#,
             r#"{"cluster": {"url": "nats://h", "node": 1.5}}"#,
-            r#"{"cluster": {"url": "nats://h", "node": 1048576}}"#,
+            r#"{"cluster": {"url": "nats://h", "node": 10000}}"#,
             r#"{"cluster": {"url": "", "node": 1}}"#,
             r#"{"cluster": 5}"#,
         ] {

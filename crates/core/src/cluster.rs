@@ -12,8 +12,9 @@
 //!   returns it and local senders appear with it;
 //! - the computer with ID `id` (0 ≤ id < 2^31) on node `n` (1 ≤ n ≤
 //!   [`MAX_NODE`]) is, everywhere else, pid `n × 2^32 + id`. Such numbers are
-//!   at least 2^32, so never a computer ID, and below 2^52, so exact in a Lua
-//!   number (a double);
+//!   at least 2^32, so never a computer ID, and below 10^14, so exact in a
+//!   Lua number (a double) and printed exactly by `tostring` (14 significant
+//!   digits);
 //! - a pid naming the node's own number is its local computer `id`.
 
 use crate::kernel::registry::Refused;
@@ -24,8 +25,9 @@ use crate::{Pid, Ticket};
 /// A node (one emulator process) of a cluster, numbered 1 to [`MAX_NODE`].
 pub type Node = u32;
 
-/// The highest node number: node × 2^32 + ID stays below 2^52.
-pub const MAX_NODE: Node = (1 << 20) - 1;
+/// The highest node number: node × 2^32 + ID stays below 10^14, so Lua's
+/// `tostring` (`%.14g`) prints every pid exactly.
+pub const MAX_NODE: Node = 9999;
 
 /// A pid as programs see it: a local computer ID, or a remote computer's
 /// `node × 2^32 + id`.
@@ -149,7 +151,7 @@ mod tests {
     fn remote_pids_round_trip_and_are_exact_doubles() {
         for (node, pid) in [(1, 0), (2, 7), (MAX_NODE, i32::MAX)] {
             let number = global_pid(node, pid);
-            assert!((1 << 32..1 << 52).contains(&number), "{number}");
+            assert!((1 << 32..100_000_000_000_000).contains(&number), "{number}");
             assert_eq!(number as f64 as i64, number);
             assert_eq!(
                 Address::from_number(number as f64, Some(9999)),
@@ -173,7 +175,7 @@ mod tests {
             2_147_483_648.0,                      // above a computer ID, below node 1
             (1u64 << 32) as f64 - 1.0,            // likewise
             ((1u64 << 32) + (1u64 << 31)) as f64, // node 1, ID 2^31
-            (1u64 << 52) as f64,                  // node 2^20
+            (10_000u64 << 32) as f64,             // node 10000
             -2_147_483_649.0,
         ] {
             assert_eq!(Address::from_number(bad, Some(1)), None, "{bad}");
