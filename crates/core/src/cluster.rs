@@ -154,7 +154,7 @@ mod tests {
             assert!((1 << 32..100_000_000_000_000).contains(&number), "{number}");
             assert_eq!(number as f64 as i64, number);
             assert_eq!(
-                Address::from_number(number as f64, Some(9999)),
+                Address::from_number(number as f64, Some(5000)),
                 Some(Address::Remote { node, pid })
             );
             assert_eq!(Address::Remote { node, pid }.to_number(), number);
