@@ -453,8 +453,9 @@ impl ClusterHandle {
         self.shared.node()
     }
 
-    /// Leaves the cluster (telling the other nodes, within a second or so)
-    /// and joins the thread. Remote calls fail from now on.
+    /// Leaves the cluster (sending what computers handed over, then telling
+    /// the other nodes: within about 2 s at most) and joins the thread.
+    /// Remote calls fail from now on.
     pub fn stop(mut self) {
         self.stop_now();
     }

@@ -83,6 +83,19 @@ pub(crate) async fn run(
             _ = room.tick(), if main.owes() => main.check_room().await,
         }
     }
+    // What computers handed over before the end (an event sent just before
+    // the emulator quits) still goes out, within the leaving time.
+    let drain = async {
+        while let Ok(op) = ops.try_recv() {
+            match op {
+                Op::Claim(slot) => {
+                    slot.answer(false);
+                }
+                op => main.op(op).await,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LEAVE_TIME, drain).await;
     main.leave().await;
     for task in inbound {
         task.abort();
