@@ -568,3 +568,72 @@ fn baseutils_kill_in_the_real_emulator() {
 fn baseutils_kill_with_real_libsystem_in_the_real_emulator() {
     baseutils_kill("baseutils-kill-libsystem", true);
 }
+
+/// Two real CraftOS-PC processes joined by a local nats-server pass the
+/// cross-computer checks of tests/cluster.rs's pair test: send, signals with
+/// users and permissions, the registry, a full queue, SIGKILL.
+#[test]
+#[cfg_attr(not(craftos_pc), ignore = "needs CRAFTOS_PC and CRAFTOS_ROM")]
+fn two_real_emulators_through_nats() {
+    if emulator().is_none() {
+        eprintln!(
+            "cluster_pair.lua: not run in the real emulator (set CRAFTOS_PC and CRAFTOS_ROM)"
+        );
+        return;
+    }
+    let Some(nats) = support::cluster::Nats::start("two_real_emulators_through_nats") else {
+        return;
+    };
+    let url = nats.url();
+    let config = |node: u32, rest: &str| {
+        format!(r#"{{"cluster": {{"url": "{url}", "node": {node}}}, {rest}}}"#)
+    };
+    let nodes = [
+        (
+            1,
+            vec![0, 1],
+            vec![0, 1],
+            config(1, r#""users": {"0": "root", "1": "alice"}"#),
+        ),
+        (
+            2,
+            vec![0, 1, 2],
+            vec![0, 2],
+            config(
+                2,
+                r#""users": {"0": "alice", "1": "bob"}, "limits": {"queue": 512}"#,
+            ),
+        ),
+    ];
+    let runs: Vec<_> = nodes
+        .into_iter()
+        .map(|(node, computers, reporters, config)| {
+            std::thread::spawn(move || {
+                let program = format!("NODE = {node}\n{}", lua_test_source("cluster_pair.lua"));
+                let finished = |text: &str| {
+                    reporters
+                        .iter()
+                        .all(|&id| lines_anywhere(text, id).contains(&"done"))
+                };
+                let label = format!("cluster-node{node}");
+                let (stdout, stderr) =
+                    run_in_emulator(&label, &program, &computers, Some(&config), finished)
+                        .expect("the emulator is named");
+                (node, reporters, stdout, stderr)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (node, reporters, stdout, stderr) = run.join().unwrap();
+        for id in reporters {
+            let lines = lines_anywhere(&stdout, id);
+            let failed: Vec<_> = lines.iter().filter(|l| l.starts_with("not ok")).collect();
+            assert!(
+                lines.contains(&"done") && failed.is_empty(),
+                "node {node}, computer {id}: failed {failed:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+            );
+            let passed = lines.iter().filter(|l| l.starts_with("ok ")).count();
+            println!("real emulator, node {node}, computer {id}: {passed} checks passed");
+        }
+    }
+}

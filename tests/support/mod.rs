@@ -231,3 +231,4 @@ pub const SUPERVISOR_LINES: &[&str] = &[
     "worker 2 stopped by SIGKILL",
     "all workers stopped",
 ];
+pub mod cluster;

@@ -1,12 +1,14 @@
 //! The natives behind `syscall.getplist` and `syscall.getpinfo`: Phoenix's
 //! read-only view of the processes, as the core's process view
 //! (`phoenix_events_core::kernel::view`) gives it to this computer. The
-//! prelude has checked the argument types.
+//! prelude has checked the argument types. In cluster mode both show this
+//! emulator's processes only: another emulator's pid is `No such process`
+//! to `getpinfo`.
 
 use mlua::{Lua, MultiValue, Table, Value};
 
-use super::send::to_pid;
 use super::state::with_state;
+use phoenix_events_core::cluster::Address;
 use phoenix_events_core::kernel::view::ProcessInfo;
 use phoenix_events_core::kernel::KillError;
 use phoenix_events_core::Pid;
@@ -25,10 +27,10 @@ fn getplist(lua: &Lua, (): ()) -> mlua::Result<Vec<Pid>> {
 /// A table describing process `pid`, or `nil, message` (Phoenix's
 /// `getpinfo` returns its error as values, and so does this).
 fn getpinfo(lua: &Lua, pid: f64) -> mlua::Result<MultiValue> {
-    let info = match to_pid(pid) {
-        None => Err(KillError::NoSuchProcess),
-        Some(pid) => with_state(lua, |s| s.kernel.process_info(s.ticket, pid))?,
-    };
+    let info = with_state(lua, |s| match s.kernel.address(pid) {
+        Some(Address::Local(pid)) => s.kernel.process_info(s.ticket, pid),
+        Some(Address::Remote { .. }) | None => Err(KillError::NoSuchProcess),
+    })?;
     match info {
         Ok(info) => Ok(MultiValue::from_vec(vec![Value::Table(to_table(
             lua, info,
