@@ -15,6 +15,7 @@ fn main() {
     println!("cargo:rerun-if-changed=include/craftos_pc_abi.hpp");
     println!("cargo:rerun-if-changed=include/phoenix_shim.h");
     println!("cargo:rerun-if-env-changed=PHOENIX_CXX_WERROR");
+    optional_test_inputs();
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     build_shim(&target_env);
@@ -94,5 +95,18 @@ fn export_lua_from_test_executables(os: &str) {
         "linux" => println!("cargo:rustc-link-arg-tests=-rdynamic"),
         "macos" => println!("cargo:rustc-link-arg-tests=-Wl,-export_dynamic"),
         _ => {} // Windows: the Lua API is lua52.dll's (see host/build.rs)
+    }
+}
+
+/// The embedded-host tests of real libsystem (tests/libsystem.rs) are
+/// ignored, and say why, unless PHOENIX_LIBSYSTEM names a folder of its
+/// files (GPL-3.0: never vendored), so that they are never counted as passed
+/// without running. (The real-emulator programs that need them say `NOT
+/// RUN` instead, at run time.)
+fn optional_test_inputs() {
+    println!("cargo::rustc-check-cfg=cfg(phoenix_libsystem)");
+    println!("cargo:rerun-if-env-changed=PHOENIX_LIBSYSTEM");
+    if env::var_os("PHOENIX_LIBSYSTEM").is_some_and(|v| !v.is_empty()) {
+        println!("cargo:rustc-cfg=phoenix_libsystem");
     }
 }

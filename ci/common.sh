@@ -50,14 +50,23 @@ variant_target_dir() {
 # The standard plugin is built together with the binding crate, so that its
 # features are exactly those of `cargo build --workspace` (ci/test): the
 # same command gives the same file, whichever script ran it.
+#
+# Both variants have cluster mode (cargo feature `cluster`) unless
+# NO_CLUSTER=1 (ci/cross-check's macOS builds: zig has no macOS frameworks).
 cargo_variant() {
-    local variant=$1 command=$2 dir
+    local variant=$1 command=$2 dir cluster=,cluster
     shift 2
     dir=$(variant_target_dir "$variant") || return
+    [ "${NO_CLUSTER:-0}" = 1 ] && cluster=
     case "$variant" in
-        standard) cargo "$command" -p phoenix-events -p phoenix-events-binding "$@" ;;
+        standard)
+            if [ -n "$cluster" ]; then
+                cargo "$command" -p phoenix-events -p phoenix-events-binding "$@"
+            else
+                cargo "$command" -p phoenix-events --no-default-features --features standard "$@"
+            fi ;;
         accelerated)
-            cargo "$command" -p phoenix-events --no-default-features --features accelerated \
+            cargo "$command" -p phoenix-events --no-default-features --features "accelerated$cluster" \
                 --target-dir "$dir" "$@" ;;
         wait-in-lua) cargo "$command" -p phoenix-events --features wait-in-lua --target-dir "$dir" "$@" ;;
     esac

@@ -42,12 +42,17 @@ bool phoenix_queue_provider(ccpc::Computer *computer, std::uint64_t token) noexc
 // `*target = std::string(data, length)`, for Rust.
 void phoenix_string_assign(std::string *target, const char *data, std::size_t length) noexcept;
 
-// Library modules for every computer (see shim.cpp): adds file `name` to
-// the module tree (false if out of memory); mounts the tree read-only at
-// `at` on `computer` (1 mounted, 0 refused by the emulator — e.g. already
-// mounted before a reboot —, -1 no tree or an error); frees the tree.
-bool phoenix_modules_add(const char *name, const char *data, std::size_t length) noexcept;
-int phoenix_modules_mount(ccpc::Computer *computer, const char *at) noexcept;
-void phoenix_modules_free() noexcept;
+// The read-only trees mounted into every computer (see shim.cpp and
+// src/host_adapter/mounts.rs), numbered from 0 to kPhoenixTrees - 1.
+// phoenix_tree_add adds file `name` to tree `tree`, making it a folder, or
+// with a null `name` makes the tree itself that file (false if out of memory
+// or `tree` is out of range). phoenix_tree_mount mounts tree `tree` at `at`
+// on `computer` (1 mounted, 0 refused by the emulator — e.g. already mounted
+// before a reboot —, -1 no such tree or an error). phoenix_trees_free frees
+// them all.
+constexpr unsigned kPhoenixTrees = 8;
+bool phoenix_tree_add(unsigned tree, const char *name, const char *data, std::size_t length) noexcept;
+int phoenix_tree_mount(ccpc::Computer *computer, unsigned tree, const char *at) noexcept;
+void phoenix_trees_free() noexcept;
 
 }  // extern "C"

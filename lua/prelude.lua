@@ -1,10 +1,13 @@
 -- The Lua half of the `syscall` table, run once per boot by the plugin's
 -- opener, before the BIOS.
 --
--- It does two things:
+-- It does three things:
 -- 1. builds the `syscall` table: argument checks with CraftOS wording, and
 --    errors raised at the caller's level, around the plugin's natives;
--- 2. installs the plugin's native `coroutine.yield`, `coroutine.create` and
+-- 2. builds the dispatcher of Phoenix's calling convention,
+--    `coroutine.yield("syscall", name, ...)`, which the native yield calls
+--    (crates/binding/src/syscall_yield.rs);
+-- 3. installs the plugin's native `coroutine.yield`, `coroutine.create` and
 --    `coroutine.wrap` (crates/binding/src/fast.rs): every event the emulator hands
 --    to this computer's top-level coroutine passes through them first. That
 --    is how `peekEvent` knows which events the program has already received,
@@ -234,4 +237,45 @@ function syscall.lookup(...)
     return native.lookup(name)
 end
 
-return syscall, run_handler, show_error
+-- The process view (Phoenix's getplist/getpinfo).
+
+function syscall.getplist()
+    return native.getplist()
+end
+
+-- A table, or `nil, "No such process"` / `nil, "Permission denied"` (as
+-- values, as Phoenix's getpinfo answers).
+function syscall.getpinfo(...)
+    local count, pid = select("#", ...), ...
+    expect("getpinfo", 1, "number", count, pid)
+    return native.getpinfo(pid)
+end
+
+------------------------------------------------------------------------------
+-- Phoenix's calling convention: coroutine.yield("syscall", name, ...)
+--
+-- The native yield calls `dispatch` in a protected call, with the name and
+-- the arguments, and returns its answer from the yield: `true, results...`,
+-- or `false, message` where the syscall table raises `message`. The
+-- functions are this computer's own, captured here: replacing or removing
+-- the global `syscall` table changes nothing. They are called from `pcall`
+-- (a C function), so the errors they raise at their caller's level carry
+-- no position: the message is the bare one ("No such process").
+
+local calls = {}
+for name, fn in pairs(syscall) do calls[name] = fn end
+
+local function answer(ok, ...)
+    if ok then return true, ... end
+    return false, describe((...))
+end
+
+-- Any name that is not one of these syscalls (a non-string included) gets
+-- Phoenix's answer.
+local function dispatch(name, ...)
+    local call = calls[name]
+    if call == nil then return false, "No such syscall" end
+    return answer(pcall(call, ...))
+end
+
+return syscall, run_handler, show_error, dispatch

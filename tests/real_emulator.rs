@@ -50,6 +50,9 @@ const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
 
 /// One program and how it runs.
 struct Program {
+    /// Its name in reports: the file's, or its own where one file runs in
+    /// several ways.
+    name: &'static str,
     /// `lua/tests/<file>` (a test program) or `lua/examples/<file>`.
     file: &'static str,
     computers: &'static [i32],
@@ -59,6 +62,102 @@ struct Program {
     /// Run with the ROM's multishell off (`bios.use_multishell = false`): the
     /// program then runs in the top-level coroutine, whose yields are waits.
     no_multishell: bool,
+    /// Lua run before the program: the globals that say which way it runs.
+    setup: &'static str,
+    /// Files from outside this repository, copied into computers' folders.
+    files: Files,
+}
+
+/// Files of Phoenix's own (GPL-3.0, never in this repository) that a program
+/// runs with, copied as a user would copy them: libsystem's `util.lua` and
+/// `expect.lua` beside the program, its `ipc.lua` in a `system` folder
+/// beside it — where CraftOS's `require` (which searches the program's
+/// folder first) finds them before the plugin's mount — and baseutils'
+/// `kill.lua` as `/kill.lua`. Without the variables naming their folders the
+/// program does not run, and the summary says so.
+#[derive(Clone, Copy)]
+enum Files {
+    None,
+    /// `PHOENIX_LIBSYSTEM`: util.lua and expect.lua on every computer of the
+    /// program, ipc.lua too on `with_ipc`.
+    Libsystem {
+        with_ipc: &'static [i32],
+    },
+    /// `PHOENIX_BASEUTILS`: kill.lua on computer 0; with `libsystem`, all
+    /// of libsystem there too.
+    BaseutilsKill {
+        libsystem: bool,
+    },
+}
+
+impl Files {
+    /// The variables these files need.
+    fn variables(self) -> &'static [&'static str] {
+        match self {
+            Files::None => &[],
+            Files::Libsystem { .. } => &["PHOENIX_LIBSYSTEM"],
+            Files::BaseutilsKill { libsystem: false } => &["PHOENIX_BASEUTILS"],
+            Files::BaseutilsKill { libsystem: true } => &["PHOENIX_BASEUTILS", "PHOENIX_LIBSYSTEM"],
+        }
+    }
+
+    /// The variables these files need that are not set.
+    fn missing(self) -> Vec<&'static str> {
+        self.variables()
+            .iter()
+            .copied()
+            .filter(|v| std::env::var_os(v).is_none_or(|v| v.is_empty()))
+            .collect()
+    }
+
+    /// (computer, path in its file system, contents), read now.
+    fn read(self, computers: &[i32]) -> Vec<(i32, String, Vec<u8>)> {
+        let read = |variable: &str, file: &str| {
+            let dir = PathBuf::from(std::env::var_os(variable).unwrap());
+            std::fs::read(dir.join(file))
+                .unwrap_or_else(|e| panic!("{variable}={}: {file}: {e}", dir.display()))
+        };
+        let libsystem = |id: i32, ipc: bool| {
+            let mut files = vec![
+                (
+                    id,
+                    "util.lua".to_owned(),
+                    read("PHOENIX_LIBSYSTEM", "util.lua"),
+                ),
+                (
+                    id,
+                    "expect.lua".to_owned(),
+                    read("PHOENIX_LIBSYSTEM", "expect.lua"),
+                ),
+            ];
+            if ipc {
+                files.push((
+                    id,
+                    "system/ipc.lua".to_owned(),
+                    read("PHOENIX_LIBSYSTEM", "ipc.lua"),
+                ));
+            }
+            files
+        };
+        match self {
+            Files::None => Vec::new(),
+            Files::Libsystem { with_ipc } => computers
+                .iter()
+                .flat_map(|&id| libsystem(id, with_ipc.contains(&id)))
+                .collect(),
+            Files::BaseutilsKill { libsystem: with } => {
+                let mut files = vec![(
+                    0,
+                    "kill.lua".to_owned(),
+                    read("PHOENIX_BASEUTILS", "kill.lua"),
+                )];
+                if with {
+                    files.extend(libsystem(0, true));
+                }
+                files
+            }
+        }
+    }
 }
 
 enum Expect {
@@ -66,15 +165,76 @@ enum Expect {
     Done(&'static [i32]),
     /// Each computer prints these lines (substrings), in order (an example).
     Lines(&'static [(i32, &'static [&'static str])]),
+    /// These computers each print `done`, at least this many distinct
+    /// passed checks, and no `not ok`.
+    Checks(&'static [(i32, usize)]),
 }
 
 const fn test(file: &'static str, computers: &'static [i32]) -> Program {
     Program {
+        name: file,
         file,
         computers,
         expect: Expect::Done(computers),
         config: None,
         no_multishell: false,
+        setup: "",
+        files: Files::None,
+    }
+}
+
+/// The users of `syscall_conventions.lua`.
+const CONVENTION_USERS: &str = r#"{"users": {"0": "alice", "1": "alice", "2": "bob"}}"#;
+
+/// `syscall_conventions.lua`, the calls made one way (`CONVENTION`).
+const fn conventions(
+    name: &'static str,
+    setup: &'static str,
+    checks: &'static [(i32, usize)],
+) -> Program {
+    Program {
+        name,
+        expect: Expect::Checks(checks),
+        config: Some(CONVENTION_USERS),
+        setup,
+        ..test("syscall_conventions.lua", &[0, 1, 2])
+    }
+}
+
+/// Where `require "system.ipc"` finds each module in CraftOS-PC: the
+/// plugin's mount, or real libsystem's copy beside the program.
+macro_rules! mounted_ipc {
+    () => {
+        "\"@/rom/modules/main/system/ipc.lua\""
+    };
+}
+macro_rules! real_ipc {
+    () => {
+        "\"@/system/ipc.lua\""
+    };
+}
+
+/// `phoenix_programs.lua` on computers 0, 1 and 2, each told (`setup`) which
+/// `system.ipc` it must get.
+const fn phoenix_programs(name: &'static str, setup: &'static str, files: Files) -> Program {
+    Program {
+        name,
+        expect: Expect::Checks(&[(0, 10), (1, 7), (2, 2)]),
+        setup,
+        files,
+        ..test("phoenix_programs.lua", &[0, 1, 2])
+    }
+}
+
+/// Phoenix baseutils' own `kill.lua`, run by CraftOS-PC's shell, with the
+/// plugin's `system.ipc` or real libsystem's.
+const fn baseutils_kill(name: &'static str, setup: &'static str, libsystem: bool) -> Program {
+    Program {
+        name,
+        expect: Expect::Checks(&[(0, 9), (1, 0)]),
+        setup,
+        files: Files::BaseutilsKill { libsystem },
+        ..test("baseutils_kill.lua", &[0, 1])
     }
 }
 
@@ -167,6 +327,72 @@ const PROGRAMS: &[Program] = &[
         config: Some(r#"{"limits": {"queue": 4, "payload": 100, "timers": 3}}"#),
         ..test("limits_small.lua", &[0])
     },
+    // kill, ps and services through CraftOS-PC's own shell: on its path
+    // after start-up (the autorun file), run by name, completed, with help
+    // pages; still mounted once after a reboot.
+    Program {
+        expect: Expect::Checks(&[(0, 53), (1, 1), (2, 7), (3, 4)]),
+        config: Some(r#"{"users": {"0": "alice", "1": "alice", "2": "bob", "3": "root"}}"#),
+        ..test("shell_programs.lua", &[0, 1, 2, 3])
+    },
+    // The same checks through the syscall table, Phoenix's
+    // `coroutine.yield("syscall", ...)` (against the emulator's own BIOS,
+    // parallel and coroutines) and real libsystem's `util.syscall`.
+    conventions(
+        "conventions-table",
+        r#"CONVENTION = "table""#,
+        &[(0, 54), (1, 1), (2, 0)],
+    ),
+    conventions(
+        "conventions-yield",
+        r#"CONVENTION = "yield""#,
+        &[(0, 69), (1, 1), (2, 0)],
+    ),
+    Program {
+        files: Files::Libsystem { with_ipc: &[] },
+        ..conventions(
+            "conventions-libsystem",
+            r#"CONVENTION = "libsystem""#,
+            &[(0, 68), (1, 1), (2, 0)],
+        )
+    },
+    // Programs written the way Phoenix's are, on the mounted system.ipc, on
+    // real libsystem's, and on both side by side.
+    phoenix_programs(
+        "phoenix-programs",
+        concat!("EXPECT_IPC = ", mounted_ipc!()),
+        Files::None,
+    ),
+    phoenix_programs(
+        "libsystem-programs",
+        concat!("EXPECT_IPC = ", real_ipc!()),
+        Files::Libsystem {
+            with_ipc: &[0, 1, 2],
+        },
+    ),
+    phoenix_programs(
+        "libsystem-mixed",
+        concat!(
+            "EXPECT_IPC = ({ [0] = ",
+            real_ipc!(),
+            ", [1] = ",
+            mounted_ipc!(),
+            ", [2] = ",
+            real_ipc!(),
+            " })[os.getComputerID()]"
+        ),
+        Files::Libsystem { with_ipc: &[0, 2] },
+    ),
+    baseutils_kill(
+        "baseutils-kill",
+        concat!("EXPECT_IPC = ", mounted_ipc!()),
+        false,
+    ),
+    baseutils_kill(
+        "baseutils-kill-libsystem",
+        concat!("EXPECT_IPC = ", real_ipc!()),
+        true,
+    ),
 ];
 
 #[derive(Clone, Copy)]
@@ -278,6 +504,11 @@ impl Emulator {
         if let Some(config) = program.config {
             std::fs::write(data.join("config/phoenix-events.json"), config).unwrap();
         }
+        for (id, path, contents) in program.files.read(program.computers) {
+            let path = data.join("computer").join(id.to_string()).join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, contents).unwrap();
+        }
         if program.no_multishell {
             for id in program.computers {
                 let dir = data.join("computer").join(id.to_string());
@@ -358,7 +589,8 @@ impl Emulator {
         } else {
             lua_test_source(program.file)
         };
-        let label = program.file.trim_end_matches(".lua");
+        let source = format!("{}\n{source}", program.setup);
+        let label = program.name.trim_end_matches(".lua");
         let failures = |stdout: &str| -> Vec<String> {
             match &program.expect {
                 Expect::Done(reporters) => reporters
@@ -375,6 +607,24 @@ impl Emulator {
                         })
                     })
                     .collect(),
+                Expect::Checks(checks) => checks
+                    .iter()
+                    .filter_map(|&(id, min)| {
+                        let lines = lines_anywhere(stdout, id);
+                        let failed: Vec<_> =
+                            lines.iter().filter(|l| l.starts_with("not ok")).collect();
+                        let passed: std::collections::HashSet<_> =
+                            lines.iter().filter(|l| l.starts_with("ok ")).collect();
+                        (!lines.contains(&"done") || !failed.is_empty() || passed.len() < min)
+                            .then(|| {
+                                format!(
+                                    "computer {id}: done={}, passed {} (need {min}), failed {failed:?}",
+                                    lines.contains(&"done"),
+                                    passed.len()
+                                )
+                            })
+                    })
+                    .collect(),
                 Expect::Lines(expected) => expected
                     .iter()
                     .filter(|(id, lines)| !in_order(stdout, *id, lines))
@@ -386,6 +636,9 @@ impl Emulator {
             Expect::Done(reporters) => reporters
                 .iter()
                 .all(|&id| lines_anywhere(stdout, id).contains(&"done")),
+            Expect::Checks(checks) => checks
+                .iter()
+                .all(|&(id, _)| lines_anywhere(stdout, id).contains(&"done")),
             Expect::Lines(_) => failures(stdout).is_empty(),
         };
         let (stdout, stderr) = self.run(label, program, &source, finished);
@@ -395,7 +648,7 @@ impl Emulator {
         }
         Err(format!(
             "{}: {}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-            program.file,
+            program.name,
             failed.join("; ")
         ))
     }
@@ -433,13 +686,24 @@ fn run_every_program(variant: Variant) {
         return;
     };
     let only = std::env::var("PHOENIX_REAL_ONLY").ok();
-    let programs: Vec<&Program> = PROGRAMS
-        .iter()
-        .filter(|p| {
-            only.as_deref()
-                .is_none_or(|only| only.split(',').any(|f| f == p.file))
-        })
-        .collect();
+    let chosen = PROGRAMS.iter().filter(|p| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|f| f == p.file || f == p.name))
+    });
+    // Programs that need Phoenix's own files run only where they are named.
+    let (programs, without_files): (Vec<&Program>, Vec<&Program>) =
+        chosen.partition(|p| p.files.missing().is_empty());
+    for program in &without_files {
+        not_run(
+            1,
+            &format!(
+                "real-emulator program in {} ({})",
+                variant.name(),
+                program.name
+            ),
+            &format!("set {}", program.files.missing().join(" and ")),
+        );
+    }
     let started = Instant::now();
     let failures: Vec<String> = programs
         .iter()
@@ -476,6 +740,91 @@ fn every_program_in_the_standard_craftos_pc() {
 #[test]
 fn every_program_in_craftos_pc_accelerated() {
     run_every_program(Variant::Accelerated);
+}
+
+/// Two real CraftOS-PC processes of `variant` joined by a local nats-server
+/// pass the cross-computer checks of tests/cluster.rs's pair test: send,
+/// signals with users and permissions, the registry, a full queue, SIGKILL.
+fn two_emulators_through_nats(variant: Variant) {
+    let what = format!(
+        "cluster pair program in two processes of {}",
+        variant.name()
+    );
+    let Some(emulator) = Emulator::of(variant) else {
+        let (binary, rom) = variant.variables();
+        not_run(1, &what, &format!("set {binary} and {rom}"));
+        return;
+    };
+    let Some(nats) = support::cluster::Nats::start("two_emulators_through_nats") else {
+        return;
+    };
+    let url = nats.url();
+    // Program's configuration is static: each run's is leaked (a few
+    // hundred bytes, once per test).
+    let config = |node: u32, rest: &str| -> &'static str {
+        let json = format!(r#"{{"cluster": {{"url": "{url}", "node": {node}}}, {rest}}}"#);
+        Box::leak(json.into_boxed_str())
+    };
+    let node = |setup, computers, reporters, config, name| Program {
+        name,
+        expect: Expect::Done(reporters),
+        config: Some(config),
+        setup,
+        ..test("cluster_pair.lua", computers)
+    };
+    let nodes = [
+        node(
+            "NODE = 1",
+            &[0, 1],
+            &[0, 1],
+            config(1, r#""users": {"0": "root", "1": "alice"}"#),
+            "cluster-node1",
+        ),
+        node(
+            "NODE = 2",
+            &[0, 1, 2],
+            &[0, 2],
+            config(
+                2,
+                r#""users": {"0": "alice", "1": "bob"}, "limits": {"queue": 512}"#,
+            ),
+            "cluster-node2",
+        ),
+    ];
+    let started = Instant::now();
+    let emulator = &emulator;
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = nodes
+            .iter()
+            .map(|program| scope.spawn(move || emulator.check(program).err()))
+            .collect();
+        runs.into_iter()
+            .filter_map(|run| run.join().unwrap())
+            .collect()
+    });
+    let summary = format!(
+        "{what} through nats-server ({}; plugin {}): {} in {:.0} s",
+        emulator.binary.display(),
+        emulator.loading(),
+        if failures.is_empty() {
+            "passed"
+        } else {
+            "FAILED"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    ran(&summary);
+    assert!(failures.is_empty(), "{summary}:\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn two_standard_craftos_pc_processes_through_nats() {
+    two_emulators_through_nats(Variant::Standard);
+}
+
+#[test]
+fn two_craftos_pc_accelerated_processes_through_nats() {
+    two_emulators_through_nats(Variant::Accelerated);
 }
 
 #[test]

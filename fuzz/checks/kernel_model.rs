@@ -260,7 +260,7 @@ impl Model {
         let len = c.below(120);
         let data = text(&vec![b'd'; len]);
         let item = Item::Remote {
-            sender,
+            sender: sender.into(),
             name: name.clone(),
             data: data.clone(),
         };

@@ -230,8 +230,14 @@ fn computer_thread(
         system_start: Cell::new(Instant::now()),
     });
     CURRENT.with(|c| c.set(&*rt as *const ComputerRt));
-    // runComputer: `self->running = 1; while (self->running) { ... }`
-    set_running(comp, 1);
+    // runComputer: `self->running = 1; while (self->running) { ... }`. The
+    // object was made with running = 1 before it was listed; setting it here
+    // could undo a shutdown of everything that ran in between (the host then
+    // waited forever to join this thread). A computer listed after that
+    // shutdown sees the stopping flag, which was set before it.
+    if rt.host.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        set_running(comp, 0);
+    }
     while running(comp) != 0 {
         if let Err(Fatal::Exception(msg)) = incarnation(&rt) {
             eprintln!(

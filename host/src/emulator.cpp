@@ -318,7 +318,10 @@ void hc_call_plugin_unload(void *fn) {
 ccpc::Computer *hc_computer_new(int id, void *rust) {
     HostComputer *c = new HostComputer();
     c->id = id;
-    c->running = 0;
+    // On before it is listed: a shutdown of everything (hc_shutdown_all, under
+    // the list lock) either sees it and turns it off, or runs before it is
+    // listed, when the host's stopping flag is already set (computer.rs).
+    c->running = 1;
     c->L = nullptr;
     c->rust = rust;
     std::lock_guard<std::mutex> lock(g_mutex);

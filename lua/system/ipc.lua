@@ -4,7 +4,7 @@
 --
 -- Written for phoenix-events to the interface of libsystem's module: the
 -- same functions, arguments, return values, signal numbers and socket wire
--- format, so that Phoenix programs using it run unchanged. Where it differs
+-- format, so that programs using it need no change. Where it differs
 -- (see docs/src/reference/system-ipc.md): receiveEvent ignores native `timer` events (a number
 -- parameter), always cancels its timeout timer, and raises `Terminated` on
 -- a `terminate` event, as os.pullEvent does; a closed socket reads nil and
@@ -88,7 +88,8 @@ function ipc.sendServiceEvent(name, event, param)
     return syscall.sendEvent(pid, event, param)
 end
 
--- Waits for the first matching remote event; nil when timer `tm` fires.
+-- Waits for the first matching remote event: its type, data and sender;
+-- nil when timer `tm` fires.
 local function wait_for(pid, event, tm)
     while true do
         local name, param = coroutine.yield()
@@ -97,7 +98,7 @@ local function wait_for(pid, event, tm)
                 return nil
             elseif name == "remote_event" and (pid == nil or param.sender == pid)
                 and (event == nil or param.type == event) then
-                return param.type, param.data
+                return param.type, param.data, param.sender
             end
         elseif name == "terminate" then
             error("Terminated", 0)
@@ -122,8 +123,10 @@ function ipc.receiveEvent(pid, event, timeout)
     if timeout == -math.huge then timeout = 0 end -- (in the past: fires at once)
     if timeout ~= nil and timeout ~= math.huge then tm = syscall.timer(timeout) end
     -- Whatever ends the wait (an event, the timeout, an error), the timer
-    -- goes with it.
-    return finish(tm, pcall(wait_for, pid, event, tm))
+    -- goes with it. As libsystem's: type and data, or one nil.
+    local kind, data = finish(tm, pcall(wait_for, pid, event, tm))
+    if kind == nil then return nil end
+    return kind, data
 end
 
 ------------------------------------------------------------------------------
@@ -199,9 +202,13 @@ function ipc.socket(name, pid)
         return setmetatable({ pid = pid, name = name }, socket_mt)
     end
     while true do
-        local _, param = ipc.receiveEvent(nil, "libsystem.socket_connect." .. name)
+        local _, param, sender = wait_for(nil, "libsystem.socket_connect." .. name)
         if type(param) == "table" and type(param.pid) == "number" then
-            return setmetatable({ pid = param.pid, name = name }, socket_mt)
+            -- A client on another emulator (cluster mode) sends its local
+            -- pid: its address here is the event's sender.
+            local peer = param.pid
+            if sender >= 2 ^ 32 and peer < 2 ^ 32 then peer = sender end
+            return setmetatable({ pid = peer, name = name }, socket_mt)
         end
     end
 end

@@ -5,7 +5,7 @@
 
 ---Parameters of a `remote_event` (from `syscall.sendEvent`).
 ---@class RemoteEventParams
----@field sender integer pid (computer ID) of the sender
+---@field sender integer pid of the sender: its computer ID, or node * 2^32 + ID for a computer of another emulator (cluster mode)
 ---@field type string the event name the sender gave
 ---@field data any a copy of the sender's params (nil, booleans, numbers, strings, tables)
 
@@ -30,7 +30,7 @@
 ---@class syscall
 syscall = {}
 
----This computer's pid (its computer ID).
+---This computer's pid (its computer ID, in cluster mode too).
 ---@return integer pid
 function syscall.getpid() end
 
@@ -41,7 +41,7 @@ function syscall.getuser() end
 ---Sends `signal` to process `pid`. 9 (SIGKILL) shuts the target down; other
 ---signals run the target's handler or arrive as a `signal` event.
 ---Errors: `No such process`, `Permission denied`.
----@param pid integer
+---@param pid integer a computer ID, or node * 2^32 + ID (cluster mode)
 ---@param signal integer 0 to 2^31 - 1
 function syscall.kill(pid, signal) end
 
@@ -93,9 +93,30 @@ function syscall.cancel(id) end
 ---@return boolean registered
 function syscall.register(name) end
 
----The pid of the live owner of service `name`, or nil.
+---The pid of the live owner of service `name`, or nil (in cluster mode, node * 2^32 + ID for an owner on another emulator).
 ---@param name string
 ---@return integer|nil pid
 function syscall.lookup(name) end
+
+---What `getpinfo` tells of a process.
+---@class ProcessInfo
+---@field id integer its pid (computer ID)
+---@field user string its user
+---@field state "running"|"stopped" stopped by SIGSTOP, SIGTTIN or SIGTTOU until SIGCONT
+---@field events integer events and signals queued for it, not received yet
+---@field timers integer its pending timers and alarms
+---@field services string[] the service names it owns, sorted
+
+---The pid of every process (running computer), ascending.
+---@return integer[] pids
+function syscall.getplist() end
+
+---What this process may see of process `pid`: everything for a process it
+---may signal (same user, or it is root); otherwise `nil, "Permission
+---denied"`; `nil, "No such process"` when there is none. Does not throw.
+---@param pid integer
+---@return ProcessInfo|nil info
+---@return string|nil error
+function syscall.getpinfo(pid) end
 
 return syscall

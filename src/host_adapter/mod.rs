@@ -1,12 +1,14 @@
 //! The host adapter: CraftOS-PC's plugin entry points, its `Computer`
-//! objects and its event providers. The C++ half is `shim.cpp`; the boundary
+//! objects, its event providers, and the files mounted into every
+//! computer (`mounts`). The C++ half is `shim.cpp`; the boundary
 //! between the two is declared in `include/phoenix_shim.h`.
 //!
 //! Ownership across the C ABI:
 //! - `PluginInfo` is allocated by the shim in `plugin_init` and freed by it in
 //!   `plugin_deinit`; the emulator only reads it in between.
 //! - The kernel (and its timer thread) lives in [`KERNEL`] from `plugin_init`
-//!   to `plugin_deinit`.
+//!   to `plugin_deinit`; in cluster mode the cluster adapter (and its thread)
+//!   lives in `cluster::CLUSTER` for the same span, and is stopped first.
 //! - A provider carries only a process ticket packed in its userdata word;
 //!   nothing is allocated per event on the emulator's side.
 //! - A `Computer*` is borrowed from the emulator: the kernel uses it only
@@ -31,11 +33,12 @@ use std::sync::{Arc, RwLock};
 use phoenix_events_binding::mlua::{ffi, Lua};
 
 use phoenix_events_binding as binding;
-use phoenix_events_core::config::Config;
+use phoenix_events_core::config::{Config, CONFIG_FILE_NAME};
 use phoenix_events_core::kernel::{ComputerPort, Kernel};
 use phoenix_events_core::Ticket;
 
-mod modules;
+mod cluster;
+mod mounts;
 
 /// The running kernel, between `plugin_init` and `plugin_deinit`.
 static KERNEL: RwLock<Option<Arc<Kernel>>> = RwLock::new(None);
@@ -141,7 +144,7 @@ unsafe fn open(state: *mut ffi::lua_State) -> Result<(), String> {
     let port = Box::new(EmulatorComputer(computer));
     let syscall = binding::install(lua, pid, kernel, port).map_err(|e| e.to_string())?;
     // SAFETY: as above.
-    unsafe { modules::mount(computer.as_ptr()) };
+    unsafe { mounts::mount(computer.as_ptr()) };
     binding::push_table(lua, state, &syscall).map_err(|e| e.to_string())
 }
 
@@ -214,11 +217,18 @@ unsafe extern "C" fn start(base_path: *const c_char, failure: *mut CppString) {
 /// starts the kernel.
 fn start_kernel(base: &[u8]) -> Result<(), String> {
     let base = data_root(base)?;
-    let (config, warnings) = Config::load(&base.join("config"));
+    let config_dir = base.join("config");
+    let (config, mut warnings) = Config::load(&config_dir);
+    let source = config_dir.join(CONFIG_FILE_NAME).display().to_string();
+    let plan = cluster::plan(config.cluster.as_ref(), &source, &mut warnings);
     for warning in warnings {
         report(&warning);
     }
+    // A cluster of an earlier start leaves before this one joins.
+    cluster::leave();
     let kernel = Kernel::start_with_limits(config.users, config.limits);
+    // The cluster before any computer boots: it hears of every process.
+    cluster::join(&kernel, plan);
     let previous = KERNEL
         .write()
         .unwrap_or_else(|e| e.into_inner())
@@ -226,8 +236,8 @@ fn start_kernel(base: &[u8]) -> Result<(), String> {
     if let Some(previous) = previous {
         previous.shutdown();
     }
-    if !modules::build() {
-        report("phoenix-events: out of memory building system.ipc");
+    if !mounts::build() {
+        report("phoenix-events: out of memory building the files mounted into computers");
     }
     Ok(())
 }
@@ -256,6 +266,9 @@ fn report(line: &str) {
 }
 
 extern "C" fn stop() {
+    // The cluster first: it says goodbye and joins its thread while the
+    // kernel it reads is still there.
+    let _ = catch_unwind(cluster::leave);
     let kernel = KERNEL.write().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(kernel) = kernel {
         // Moved in, so that dropping the kernel is caught as well.

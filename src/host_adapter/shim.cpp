@@ -162,7 +162,7 @@ void phoenix_plugin_deinit(ccpc::PluginInfo *info) noexcept {
     if (info != nullptr && info == g_started_info) {
         g_rust.stop();
         g_functions.store(nullptr);
-        phoenix_modules_free();
+        phoenix_trees_free();
         g_started_info = nullptr;
     }
     if (info != &g_unallocated_info) delete info;
@@ -193,45 +193,64 @@ void phoenix_string_assign(std::string *target, const char *data, std::size_t le
 }  // extern "C"
 
 // ---------------------------------------------------------------------------
-// Library modules mounted into every computer (system.ipc): one read-only
-// FileEntry tree for the whole process. The emulator keeps a pointer to a
-// mounted tree in each Computer, so the tree is built before any computer
-// starts and freed only at plugin_deinit, after every computer has stopped.
+// The read-only trees mounted into every computer (system.ipc, the shell
+// programs, their help pages, the autorun file): one FileEntry per mount
+// for the whole process. The emulator keeps a pointer to a mounted tree in
+// each Computer, so the trees are built before any computer starts and
+// freed only at plugin_deinit, after every computer has stopped.
 
 namespace {
-std::atomic<ccpc::FileEntry *> g_module_tree{nullptr};
+std::atomic<ccpc::FileEntry *> g_trees[kPhoenixTrees]{};
+
+// Tree `tree`, created on first use; nullptr when out of range.
+ccpc::FileEntry *tree_at(unsigned tree) {
+    if (tree >= kPhoenixTrees) return nullptr;
+    ccpc::FileEntry *entry = g_trees[tree].load();
+    if (entry == nullptr) {
+        entry = new ccpc::FileEntry;
+        g_trees[tree].store(entry);
+    }
+    return entry;
+}
 }  // namespace
 
 extern "C" {
 
-bool phoenix_modules_add(const char *name, const char *data, std::size_t length) noexcept {
+bool phoenix_tree_add(unsigned tree, const char *name, const char *data, std::size_t length) noexcept {
     try {
-        ccpc::FileEntry *tree = g_module_tree.load();
-        if (tree == nullptr) {
-            tree = new ccpc::FileEntry;
-            g_module_tree.store(tree);
+        ccpc::FileEntry *entry = tree_at(tree);
+        if (entry == nullptr) return false;
+        if (name == nullptr) {
+            entry->isDir = false;
+            entry->dir.clear();
+            entry->data.assign(data, length);
+            return true;
         }
+        entry->isDir = true;
         ccpc::FileEntry file;
         file.isDir = false;
         file.data.assign(data, length);
-        tree->dir[name] = std::move(file);
+        entry->dir[name] = std::move(file);
         return true;
     } catch (...) {
         return false;
     }
 }
 
-int phoenix_modules_mount(ccpc::Computer *computer, const char *at) noexcept {
+int phoenix_tree_mount(ccpc::Computer *computer, unsigned tree, const char *at) noexcept {
     const ccpc::PluginFunctions *functions = g_functions.load();
-    const ccpc::FileEntry *tree = g_module_tree.load();
-    if (functions == nullptr || tree == nullptr || functions->addVirtualMount == nullptr) return -1;
+    if (functions == nullptr || tree >= kPhoenixTrees || functions->addVirtualMount == nullptr) return -1;
+    const ccpc::FileEntry *entry = g_trees[tree].load();
+    if (entry == nullptr) return -1;
     try {
-        return functions->addVirtualMount(computer, *tree, at) ? 1 : 0;
+        return functions->addVirtualMount(computer, *entry, at) ? 1 : 0;
     } catch (...) {
         return -1;
     }
 }
 
-void phoenix_modules_free() noexcept { delete g_module_tree.exchange(nullptr); }
+void phoenix_trees_free() noexcept {
+    for (auto &tree : g_trees) delete tree.exchange(nullptr);
+}
 
 }  // extern "C"

@@ -69,7 +69,7 @@ pub fn accelerated_plugin_path() -> Option<PathBuf> {
     path.exists().then(|| {
         checked_build(
             &path,
-            "cargo build -p phoenix-events --no-default-features --features accelerated --target-dir <target>/accelerated",
+            "cargo build -p phoenix-events --no-default-features --features accelerated,cluster --target-dir <target>/accelerated",
         )
     })
 }
@@ -109,6 +109,9 @@ fn checked_build(path: &Path, build: &str) -> PathBuf {
         "include",
         "lua/prelude.lua",
         "lua/system",
+        "lua/programs",
+        "lua/help",
+        "lua/autorun",
         "build.rs",
     ] {
         if let Some(newer) = newer_than(&root.join(source), built) {
@@ -293,3 +296,4 @@ pub const SUPERVISOR_LINES: &[&str] = &[
     "worker 2 stopped by SIGKILL",
     "all workers stopped",
 ];
+pub mod cluster;

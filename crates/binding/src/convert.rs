@@ -9,8 +9,8 @@ use std::ffi::{c_int, c_void};
 
 use mlua::{ffi, Lua, Table, Value as LuaValue};
 
+use phoenix_events_core::cluster::GlobalPid;
 use phoenix_events_core::value::{Payload, PayloadBuilder, Shape, TableId, TooLarge, Value};
-use phoenix_events_core::Pid;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {
@@ -435,7 +435,7 @@ fn type_name(kind: c_int) -> &'static str {
 /// mlua per value costs a protected call for every string and field.
 pub fn remote_params(
     lua: &Lua,
-    sender: Pid,
+    sender: GlobalPid,
     name: &[u8],
     payload: &Payload,
 ) -> mlua::Result<Table> {
@@ -448,7 +448,8 @@ pub fn remote_params(
         lua.exec_raw::<Table>((), |state| {
             push_payload(state, payload);
             ffi::lua_createtable(state, 0, 3);
-            ffi::lua_pushinteger(state, ffi::lua_Integer::from(sender));
+            // A number, exact: a remote pid is below 10^14.
+            ffi::lua_pushnumber(state, sender as ffi::lua_Number);
             ffi::lua_setfield(state, -2, c"sender".as_ptr());
             ffi::lua_pushlstring(state, name.as_ptr().cast(), name.len());
             ffi::lua_setfield(state, -2, c"type".as_ptr());

@@ -13,10 +13,11 @@ use mlua::{ffi, Lua, Table};
 
 use super::fast::Fast;
 use super::state::{with_state, Disposition, Handed};
+use phoenix_events_core::cluster::GlobalPid;
 use phoenix_events_core::kernel::Kernel;
 use phoenix_events_core::queue::{Item, TimerId, ALARM_BIT};
 use phoenix_events_core::signals::DefaultAction;
-use phoenix_events_core::{Pid, Ticket};
+use phoenix_events_core::Ticket;
 
 /// An event ready for the program: name, parameter table, and the timer it
 /// belongs to (so that `cancel` can still stop it).
@@ -122,7 +123,7 @@ fn push_event(
 fn push_remote(
     lua: &Lua,
     state: *mut ffi::lua_State,
-    sender: Pid,
+    sender: GlobalPid,
     name: &[u8],
     data: &phoenix_events_core::value::Payload,
 ) -> mlua::Result<()> {
@@ -265,7 +266,7 @@ fn signal_event(lua: &Lua, signal: i32) -> mlua::Result<Event> {
 
 fn remote_params(
     lua: &Lua,
-    sender: Pid,
+    sender: GlobalPid,
     name: &[u8],
     data: &phoenix_events_core::value::Payload,
 ) -> mlua::Result<Table> {

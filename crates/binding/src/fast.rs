@@ -71,7 +71,7 @@ use std::time::Duration;
 
 use mlua::{ffi, Lua, Table};
 
-use super::{delivery, send};
+use super::{delivery, send, syscall_yield};
 use phoenix_events_core::kernel::{Kernel, Mailbox};
 use phoenix_events_core::reply_wait::ReplyWait;
 use phoenix_events_core::Ticket;
@@ -168,7 +168,8 @@ pub fn add_natives(lua: &Lua, natives: &Table, fast: Rc<Fast>) -> mlua::Result<(
             let field = |name: &std::ffi::CStr| ffi::lua_setfield(state, 2, name.as_ptr());
             ffi::lua_pushvalue(state, 3);
             ffi::lua_pushvalue(state, 4);
-            ffi::lua_pushcclosure(state, co_yield, 2);
+            syscall_yield::push_upvalues(state); // upvalues 3 and 4
+            ffi::lua_pushcclosure(state, co_yield, 2 + syscall_yield::UPVALUES);
             field(c"yield");
             ffi::lua_pushvalue(state, 4);
             ffi::lua_pushcclosure(state, co_create, 1);
@@ -311,6 +312,11 @@ unsafe extern "C-unwind" fn co_yield(state: *mut ffi::lua_State) -> c_int {
     // the Slot, 2 the marks). Nothing owned here is alive when Lua raises
     // or yields.
     unsafe {
+        // Phoenix's `coroutine.yield("syscall", name, ...)`, answered at once
+        // in any coroutine (syscall_yield.rs); upvalues 3 and 4 are its own.
+        if let Some(count) = syscall_yield::dispatch(state, 3) {
+            return count;
+        }
         let Some(fast) = fast_of(state) else {
             return ffi::lua_yield(state, ffi::lua_gettop(state));
         };

@@ -16,9 +16,11 @@ mod delivery;
 mod fast;
 #[doc(hidden)]
 pub mod luajit_imports;
+mod processes;
 mod send;
 mod services;
 mod state;
+mod syscall_yield;
 mod syscalls;
 
 // The checks shared by the fuzz targets and the property tests. They live
@@ -97,10 +99,12 @@ pub fn install(
     let natives = syscalls::natives(lua)?;
     fast::add_natives(lua, &natives, fast.clone())?;
     services::add_natives(lua, &natives)?;
-    let (syscall, run_handler, show_error): (Table, Function, Function) = lua
+    processes::add_natives(lua, &natives)?;
+    let (syscall, run_handler, show_error, dispatcher): (Table, Function, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=phoenix-events")
         .call(natives)?;
+    syscall_yield::set_dispatcher(lua, dispatcher)?;
     lua.set_app_data(ProcessState::new(
         kernel,
         ticket,

@@ -10,7 +10,6 @@ use mlua::{ffi, Lua};
 
 use super::convert::{scalar_payload_at, table_payload, SendError};
 use super::fast::{fast_of, Fast};
-use phoenix_events_core::Pid;
 
 /// `syscall.sendEvent(pid, name, params) -> boolean`.
 pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int {
@@ -114,17 +113,14 @@ unsafe fn send(
         let name: Box<[u8]> = std::slice::from_raw_parts(name.cast::<u8>(), length).into();
         (ffi::lua_tonumber(state, 1), name)
     };
-    let sent = to_pid(pid).is_some_and(|pid| fast.kernel.send(fast.ticket.pid, pid, name, payload));
+    let kernel = &fast.kernel;
+    let sent = kernel
+        .address(pid)
+        .is_some_and(|target| kernel.send_address(fast.ticket.pid, target, name, payload));
     if sent {
         fast.reply.sent();
     }
     Ok(sent)
-}
-
-/// A pid is an integral number within the computer ID range.
-pub fn to_pid(pid: f64) -> Option<Pid> {
-    (pid.fract() == 0.0 && (f64::from(Pid::MIN)..=f64::from(Pid::MAX)).contains(&pid))
-        .then_some(pid as Pid)
 }
 
 /// Raises `message` at the caller's level.

@@ -4,7 +4,7 @@
 use mlua::{Lua, LuaString, Table};
 
 use super::state::with_state;
-use phoenix_events_core::Pid;
+use phoenix_events_core::cluster::GlobalPid;
 
 pub fn add_natives(lua: &Lua, natives: &Table) -> mlua::Result<()> {
     natives.set("register", lua.create_function(register)?)?;
@@ -20,6 +20,6 @@ fn register(lua: &Lua, name: LuaString) -> mlua::Result<bool> {
     })
 }
 
-fn lookup(lua: &Lua, name: LuaString) -> mlua::Result<Option<Pid>> {
+fn lookup(lua: &Lua, name: LuaString) -> mlua::Result<Option<GlobalPid>> {
     with_state(lua, |s| s.kernel.lookup(&name.as_bytes()))
 }

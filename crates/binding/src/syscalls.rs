@@ -8,7 +8,6 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use super::convert::copy_table;
 use super::delivery::{dispatch_signal, event_of, Event};
-use super::send::to_pid;
 use super::state::{with_state, Disposition};
 use phoenix_events_core::kernel::Kill;
 use phoenix_events_core::queue::{Item, TimerId};
@@ -76,13 +75,13 @@ fn getuser(lua: &Lua, (): ()) -> mlua::Result<String> {
 
 fn kill(lua: &Lua, (pid, signal): (f64, f64)) -> mlua::Result<Message> {
     let (kernel, ticket) = ids(lua)?;
-    let Some(pid) = to_pid(pid) else {
+    let Some(target) = kernel.address(pid) else {
         return Ok(Some("No such process"));
     };
     let Some(signal) = signals::from_number(signal) else {
         return Ok(Some(INVALID_SIGNAL));
     };
-    match kernel.kill(ticket, pid, signal) {
+    match kernel.kill_address(ticket, target, signal) {
         Err(error) => Ok(Some(error.message())),
         Ok(Kill::ToSelf) => {
             let too_deep = with_state(lua, |s| {

@@ -18,6 +18,9 @@ pub const CONFIG_FILE_NAME: &str = "phoenix-events.json";
 pub struct Config {
     pub users: UserTable,
     pub limits: Limits,
+    /// The `"cluster"` object as written, for the cluster adapter to read
+    /// (the core has no use for it); `None` when absent.
+    pub cluster: Option<serde_json::Value>,
 }
 
 impl Config {
@@ -64,7 +67,15 @@ impl Config {
             ));
             UserTable::default()
         });
-        (Config { users, limits }, warnings)
+        let cluster = object.get("cluster").cloned();
+        (
+            Config {
+                users,
+                limits,
+                cluster,
+            },
+            warnings,
+        )
     }
 }
 

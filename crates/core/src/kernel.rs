@@ -8,9 +8,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use super::cluster::{Address, Cluster, GlobalPid, Node};
 use super::limits::Limits;
 use super::queue::{EventQueue, Full, Item, TimerId, ALARM_BIT};
 use super::signals::{CHECK_ONLY, SIGCONT, SIGKILL};
@@ -231,6 +232,19 @@ pub struct Kernel {
     gate: Condvar,
     users: UserTable,
     limits: Limits,
+    /// The other emulators, when this one is a node of a cluster; attached
+    /// once, before any computer boots, and never taken away (a stopped
+    /// cluster adapter answers as if no other node were there).
+    cluster: OnceLock<Arc<dyn Cluster>>,
+}
+
+/// Why an event from another node was not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undelivered {
+    /// That incarnation is not running any more.
+    Gone,
+    /// Its queue is full.
+    Full,
 }
 
 impl Kernel {
@@ -252,6 +266,7 @@ impl Kernel {
             gate: Condvar::new(),
             users,
             limits,
+            cluster: OnceLock::new(),
         });
         let weak: Weak<Kernel> = Arc::downgrade(&kernel);
         let timers = TimerService::start("phoenix-timers", move |key: TimerKey| {
@@ -283,6 +298,27 @@ impl Kernel {
 
     pub fn user_of(&self, pid: Pid) -> &str {
         self.users.user_of(pid)
+    }
+
+    /// Makes this kernel a node of `cluster`. Only the first call counts;
+    /// it must come before any computer boots, so that the cluster hears of
+    /// every process.
+    pub fn attach_cluster(&self, cluster: Arc<dyn Cluster>) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    fn cluster(&self) -> Option<&Arc<dyn Cluster>> {
+        self.cluster.get()
+    }
+
+    /// This emulator's node number, in a cluster.
+    pub fn node(&self) -> Option<Node> {
+        self.cluster().map(|c| c.node())
+    }
+
+    /// Reads a pid given by a program (see [`Address::from_number`]).
+    pub fn address(&self, number: f64) -> Option<Address> {
+        Address::from_number(number, self.node())
     }
 
     pub fn limits(&self) -> &Limits {
@@ -328,7 +364,13 @@ impl Kernel {
                 incarnation: old.incarnation,
             };
             table.disarm_all(old_ticket, &old);
-            table.services.release(old_ticket);
+            let names = table.services.release(old_ticket);
+            if let Some(cluster) = self.cluster() {
+                cluster.process_ended(old_ticket, names);
+            }
+        }
+        if let Some(cluster) = self.cluster() {
+            cluster.process_started(ticket, self.users.user_of(pid));
         }
         ticket
     }
@@ -342,8 +384,43 @@ impl Kernel {
                 process.notifier.close();
                 table.disarm_all(ticket, &process);
             }
-            table.services.release(ticket);
+            let names = table.services.release(ticket);
+            if let Some(cluster) = self.cluster() {
+                cluster.process_ended(ticket, names);
+            }
         }
+    }
+
+    /// Every running process and its user (for the cluster's directory).
+    pub fn processes(&self) -> Vec<(Ticket, String)> {
+        let table = self.lock();
+        table
+            .processes
+            .iter()
+            .filter(|(_, p)| p.port.is_running())
+            .map(|(&pid, p)| {
+                let ticket = Ticket {
+                    pid,
+                    incarnation: p.incarnation,
+                };
+                (ticket, self.users.user_of(pid).to_owned())
+            })
+            .collect()
+    }
+
+    /// Whether incarnation `ticket`'s queue has room again after refusing
+    /// an event (at most half full); `None` when it is not running.
+    pub fn has_room(&self, ticket: Ticket) -> Option<bool> {
+        let mut table = self.lock();
+        let process = table.current(ticket).filter(|p| p.port.is_running())?;
+        Some(process.queue.is_half_empty())
+    }
+
+    /// Whether incarnation `ticket` is current and its computer on.
+    pub fn is_running(&self, ticket: Ticket) -> bool {
+        self.lock()
+            .current(ticket)
+            .is_some_and(|p| p.port.is_running())
     }
 
     /// Whether `ticket` is still the current incarnation of its process.
@@ -380,13 +457,75 @@ impl Kernel {
     /// `kill`: permission and existence checks, then SIGKILL/SIGCONT effects
     /// and queueing. Signals to oneself are left to the caller.
     pub fn kill(&self, sender: Ticket, target: Pid, signal: i32) -> Result<Kill, KillError> {
+        self.signal_as(
+            self.users.user_of(sender.pid),
+            Some(sender.pid),
+            target,
+            None,
+            signal,
+        )
+    }
+
+    /// `kill` to any address: a computer of this emulator, or of another
+    /// node through the cluster.
+    pub fn kill_address(
+        &self,
+        sender: Ticket,
+        target: Address,
+        signal: i32,
+    ) -> Result<Kill, KillError> {
+        match target {
+            Address::Local(pid) => self.kill(sender, pid, signal),
+            Address::Remote { node, pid } => {
+                let cluster = self.cluster().ok_or(KillError::NoSuchProcess)?;
+                let user = self.users.user_of(sender.pid);
+                cluster.kill(sender.pid, user, node, pid, signal)?;
+                Ok(if signal == CHECK_ONLY {
+                    Kill::Checked
+                } else {
+                    Kill::Queued
+                })
+            }
+        }
+    }
+
+    /// A signal from another node's computer running as `sender_user` (a
+    /// claim the cluster adapter has already accepted), for incarnation
+    /// `target`: the same checks and effects as a local `kill`.
+    pub fn remote_kill(
+        &self,
+        sender_user: &str,
+        target: Ticket,
+        signal: i32,
+    ) -> Result<Kill, KillError> {
+        self.signal_as(
+            sender_user,
+            None,
+            target.pid,
+            Some(target.incarnation),
+            signal,
+        )
+    }
+
+    /// `kill` by a process running as `sender_user` (`sender`: its local
+    /// pid, none for another node's), to `target`, whose incarnation must be
+    /// `incarnation` when given.
+    fn signal_as(
+        &self,
+        sender_user: &str,
+        sender: Option<Pid>,
+        target: Pid,
+        incarnation: Option<u32>,
+        signal: i32,
+    ) -> Result<Kill, KillError> {
         let mut table = self.lock();
         let process = table
             .processes
             .get_mut(&target)
             .filter(|p| p.port.is_running())
+            .filter(|p| incarnation.is_none_or(|i| i == p.incarnation))
             .ok_or(KillError::NoSuchProcess)?;
-        if !may_signal(self.users.user_of(sender.pid), self.users.user_of(target)) {
+        if !may_signal(sender_user, self.users.user_of(target)) {
             return Err(KillError::PermissionDenied);
         }
         if signal == CHECK_ONLY {
@@ -404,7 +543,7 @@ impl Kernel {
             process.publish();
             self.gate.notify_all();
         }
-        if target == sender.pid {
+        if sender == Some(target) {
             return Ok(Kill::ToSelf);
         }
         let ticket = Ticket {
@@ -428,19 +567,67 @@ impl Kernel {
     /// `sendEvent`: true when the event was queued for a running process.
     /// The target is notified after the lock is released (see [`Notifier`]).
     pub fn send(&self, sender: Pid, target: Pid, name: Box<[u8]>, data: Payload) -> bool {
+        self.queue_remote(GlobalPid::from(sender), target, None, name, data)
+            .is_ok()
+    }
+
+    /// `sendEvent` to any address: a computer of this emulator, or of
+    /// another node through the cluster.
+    pub fn send_address(
+        &self,
+        sender: Pid,
+        target: Address,
+        name: Box<[u8]>,
+        data: Payload,
+    ) -> bool {
+        match target {
+            Address::Local(pid) => self.send(sender, pid, name, data),
+            Address::Remote { node, pid } => self
+                .cluster()
+                .is_some_and(|c| c.send(sender, node, pid, name, data)),
+        }
+    }
+
+    /// An event from another node's computer `sender` (node × 2^32 + ID)
+    /// for incarnation `target`. `Ok(true)`: queued, and the queue is
+    /// nearly full (three quarters of a bound): the cluster asks the other
+    /// nodes to hold back, leaving the rest for events already on their way.
+    pub fn remote_send(
+        &self,
+        sender: GlobalPid,
+        target: Ticket,
+        name: Box<[u8]>,
+        data: Payload,
+    ) -> Result<bool, Undelivered> {
+        self.queue_remote(sender, target.pid, Some(target.incarnation), name, data)
+    }
+
+    /// Queues a `remote_event` for `target` (of incarnation `incarnation`
+    /// when given) and wakes it after the lock is released. `Ok(true)`: the
+    /// queue is nearly full now.
+    fn queue_remote(
+        &self,
+        sender: GlobalPid,
+        target: Pid,
+        incarnation: Option<u32>,
+        name: Box<[u8]>,
+        data: Payload,
+    ) -> Result<bool, Undelivered> {
         let wake = {
             let mut table = self.lock();
             let Some(process) = table
                 .processes
                 .get_mut(&target)
                 .filter(|p| p.port.is_running())
+                .filter(|p| incarnation.is_none_or(|i| i == p.incarnation))
             else {
-                return false;
+                return Err(Undelivered::Gone);
             };
             let item = Item::Remote { sender, name, data };
             if process.queue.push(item).is_err() {
-                return false;
+                return Err(Undelivered::Full);
             }
+            let nearly_full = process.queue.is_nearly_full();
             let ticket = Ticket {
                 pid: target,
                 incarnation: process.incarnation,
@@ -449,12 +636,13 @@ impl Kernel {
             if notifier.is_some() {
                 table.watch_delivery(ticket);
             }
-            notifier.map(|notifier| (notifier, ticket))
+            (notifier.map(|notifier| (notifier, ticket)), nearly_full)
         };
+        let (wake, nearly_full) = wake;
         if let Some((notifier, ticket)) = wake {
             notifier.notify(ticket);
         }
-        true
+        Ok(nearly_full)
     }
 
     /// Queues `item` for the process itself (its own events, its own
@@ -764,3 +952,4 @@ impl Process {
 pub mod registry;
 #[cfg(test)]
 mod tests;
+pub mod view;

@@ -4,6 +4,7 @@
 //! reached only through [`kernel::ComputerPort`], which the host adapter
 //! implements for the emulator's computers.
 
+pub mod cluster;
 pub mod config;
 pub mod kernel;
 pub mod limits;

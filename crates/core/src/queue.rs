@@ -5,9 +5,9 @@
 
 use std::collections::VecDeque;
 
+use super::cluster::GlobalPid;
 use super::limits::Limits;
 use super::value::Payload;
-use super::Pid;
 
 /// Timer and alarm IDs; alarms have [`ALARM_BIT`] set.
 pub type TimerId = u32;
@@ -15,9 +15,10 @@ pub const ALARM_BIT: TimerId = 1 << 31;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    /// `sendEvent`: arrives as `"remote_event", {sender, type, data}`.
+    /// `sendEvent`: arrives as `"remote_event", {sender, type, data}`;
+    /// `sender` is a computer ID, or another node's pid (node × 2^32 + ID).
     Remote {
-        sender: Pid,
+        sender: GlobalPid,
         name: Box<[u8]>,
         data: Payload,
     },
@@ -98,6 +99,21 @@ impl EventQueue {
     }
 
     /// Whether a signal, terminate or gate is waiting.
+    /// Whether at most half of the event and byte bounds are taken: room
+    /// again for a sender that was refused (see `Kernel::has_room`).
+    pub fn is_half_empty(&self) -> bool {
+        (self.data_events + self.in_flight) * 2 <= self.limits.queue
+            && self.bytes * 2 <= self.limits.queued_bytes()
+    }
+
+    /// Whether three quarters of the event or byte bound are taken: senders
+    /// on other emulators are asked to stop, leaving the last quarter for
+    /// what is already on its way (see `Kernel::remote_send`).
+    pub fn is_nearly_full(&self) -> bool {
+        (self.data_events + self.in_flight) * 4 >= self.limits.queue * 3
+            || self.bytes * 4 >= self.limits.queued_bytes() * 3
+    }
+
     pub fn has_specials(&self) -> bool {
         self.specials != 0
     }
@@ -149,6 +165,16 @@ impl EventQueue {
     /// How many items are waiting.
     pub fn waiting(&self) -> usize {
         self.items.len()
+    }
+
+    /// Events and signals not received yet: the items waiting here (stop
+    /// gates aside, which are no events), plus the data events handed over
+    /// for delivery and not yet received (those the queue limit counts).
+    /// Timer events and signal events already handed over are not tracked
+    /// here, so they are not counted.
+    pub fn undelivered(&self) -> usize {
+        let gates = self.items.iter().filter(|i| **i == Item::Gate).count();
+        self.items.len() - gates + self.in_flight
     }
 
     /// Removes the waiting event of timer `id`, if any.

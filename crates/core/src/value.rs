@@ -14,6 +14,9 @@ use super::limits::Limits;
 use super::limits::PAYLOAD;
 
 mod spare;
+mod wire;
+
+pub use wire::DecodeError;
 
 /// Index of a table node inside its [`Payload`].
 pub type TableId = u32;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::kernel::ComputerPort;
 use crate::users::UserTable;
+use crate::Pid;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
