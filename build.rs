@@ -1,7 +1,8 @@
 //! Builds the C++ half of the host adapter with the target platform's C++
 //! toolchain (libstdc++ on Linux, libc++ on macOS, MSVC's STL on Windows: the
-//! emulator's own), and limits the plugin's exports to the emulator's entry
-//! points whatever linker is used.
+//! emulator's own), for the plugin ABI of the emulator the build is for
+//! (feature `standard`: 12, `accelerated`: 11), and limits the plugin's
+//! exports to the emulator's entry points whatever linker is used.
 use std::env;
 use std::fs;
 use std::path::PathBuf;
@@ -30,12 +31,16 @@ fn main() {
 }
 
 fn build_shim(target_env: &str) {
+    // CraftOS-PC v2.8 takes ABI 12; CraftOS-PC Accelerated v2.8 takes 11.
+    let accelerated = env::var_os("CARGO_FEATURE_ACCELERATED").is_some();
     let mut build = cc::Build::new();
     build
         .cpp(true)
         .std("c++17")
         .file("src/host_adapter/shim.cpp")
         .include("include")
+        .define("PHOENIX_PLUGIN_ABI", if accelerated { "11" } else { "12" })
+        .define("PHOENIX_ACCELERATED", if accelerated { "1" } else { "0" })
         .warnings(true)
         .extra_warnings(true)
         // CI sets it, so that a warning of any platform's compiler fails
@@ -93,24 +98,15 @@ fn export_lua_from_test_executables(os: &str) {
     }
 }
 
-/// Tests that need inputs the repository cannot hold are ignored (and say
-/// why) unless their variable names them, so that they are never counted as
-/// passed without running: `phoenix_libsystem` when PHOENIX_LIBSYSTEM names
-/// a folder of real libsystem files, `phoenix_baseutils` when
-/// PHOENIX_BASEUTILS names one holding baseutils' kill.lua (both GPL-3.0:
-/// never vendored), `craftos_pc` when CRAFTOS_PC names a real emulator.
+/// The embedded-host tests of real libsystem (tests/libsystem.rs) are
+/// ignored, and say why, unless PHOENIX_LIBSYSTEM names a folder of its
+/// files (GPL-3.0: never vendored), so that they are never counted as passed
+/// without running. (The real-emulator programs that need them say `NOT
+/// RUN` instead, at run time.)
 fn optional_test_inputs() {
     println!("cargo::rustc-check-cfg=cfg(phoenix_libsystem)");
-    println!("cargo::rustc-check-cfg=cfg(phoenix_baseutils)");
-    println!("cargo::rustc-check-cfg=cfg(craftos_pc)");
-    for (variable, cfg) in [
-        ("PHOENIX_LIBSYSTEM", "phoenix_libsystem"),
-        ("PHOENIX_BASEUTILS", "phoenix_baseutils"),
-        ("CRAFTOS_PC", "craftos_pc"),
-    ] {
-        println!("cargo:rerun-if-env-changed={variable}");
-        if env::var_os(variable).is_some_and(|v| !v.is_empty()) {
-            println!("cargo:rustc-cfg={cfg}");
-        }
+    println!("cargo:rerun-if-env-changed=PHOENIX_LIBSYSTEM");
+    if env::var_os("PHOENIX_LIBSYSTEM").is_some_and(|v| !v.is_empty()) {
+        println!("cargo:rustc-cfg=phoenix_libsystem");
     }
 }

@@ -13,6 +13,9 @@
 --    is how `peekEvent` knows which events the program has already received,
 --    and how a cancelled timer's event is kept from the program even after
 --    it was handed over. `coroutine.resume` stays Lua's own.
+--    In the CraftOS-PC Accelerated build (LuaJIT, no continuations) the
+--    waits of the top-level coroutine also need a Lua frame: see "Waiting
+--    through a Lua frame" below.
 local native = ...
 
 local type, select, error, pcall, tostring = type, select, error, pcall, tostring
@@ -58,13 +61,17 @@ end
 -- Signal handlers
 
 local handler_depth = native.handler_depth
+-- The same count, for the Lua wait loop below.
+local handlers = 0
 
 -- Runs a handler where the emulator cannot be yielded to (the native yield
 -- refuses while the depth is above 0). Its errors are shown on the computer
 -- and the program goes on.
 local function run_handler(handler, signal)
     handler_depth(1)
+    handlers = handlers + 1
     local ok, err = pcall(handler, signal)
+    handlers = handlers - 1
     handler_depth(-1)
     -- Even showing the error may fail (at Lua's C-stack limit, say): the
     -- program goes on regardless.
@@ -75,6 +82,78 @@ end
 -- Coroutines
 
 coroutine.yield, coroutine.create, coroutine.wrap = native.yield, native.create, native.wrap
+
+------------------------------------------------------------------------------
+-- Waiting through a Lua frame (the Accelerated build only:
+-- crates/binding/src/fast/lua_wait.rs)
+--
+-- LuaJIT has no continuations: when the emulator resumes the top-level
+-- coroutine, the event goes straight to the Lua code that yielded. So the
+-- ROM's waits get a Lua frame around the yield: the BIOS, which runs after
+-- this, defines os.pullEventRaw as `return coroutine.yield(filter)`, and
+-- that definition is replaced, as it is made, by `pull_event_raw` below.
+-- os.pullEvent, sleep, read, parallel, the shell and multishell all wait
+-- through it. Tail calls only: no table per wait.
+
+if native.wait_top then
+    local wait_top, wait_next, wait_resumed = native.wait_top, native.wait_next, native.wait_resumed
+    local native_yield, running = native.yield, coroutine.running
+    local wait
+
+    -- The event of a direct delivery, or the one the emulator resumed the
+    -- wait with: the program's, or wait again (cancelled, after shutdown,
+    -- filtered out).
+    local function resumed(filter, ...)
+        if wait_resumed(filter, ...) then return ... end
+        return wait(filter)
+    end
+
+    function wait(filter)
+        return resumed(filter, wait_next(filter))
+    end
+
+    -- os.pullEventRaw: the BIOS's own for every coroutine but the
+    -- top-level one, and inside signal handlers (where the native yield
+    -- raises), and while a program has replaced coroutine.yield (which the
+    -- BIOS's would call).
+    local top -- the top-level coroutine, once it has waited
+    local function pull_event_raw(filter)
+        local yield = coroutine.yield -- looked up at call time, as the BIOS does
+        if yield == native_yield and handlers == 0 then
+            local current = running()
+            if current == top or (top == nil and wait_top()) then
+                top = current
+                return wait(filter)
+            end
+        end
+        return yield(filter)
+    end
+
+    -- Only a definition that is exactly the ROM's is replaced: a custom
+    -- BIOS's own os.pullEventRaw stays (its waits are then untracked, see
+    -- lua_wait.rs). LuaJIT compares the code without debug information.
+    local dump = string.dump
+    local function plain(sFilter) return coroutine.yield(sFilter) end
+    local function is_plain(f)
+        if not jit then return true end -- Lua 5.2: the test build of this path
+        if type(dump) ~= "function" then return true end
+        local ok, code = pcall(dump, f, true)
+        return ok and code == dump(plain, true)
+    end
+
+    local os_table = os
+    if type(os_table) == "table" and getmetatable(os_table) == nil then
+        setmetatable(os_table, {
+            __newindex = function(t, key, value)
+                if key == "pullEventRaw" then
+                    setmetatable(t, nil)
+                    if type(value) == "function" and is_plain(value) then value = pull_event_raw end
+                end
+                rawset(t, key, value)
+            end,
+        })
+    end
+end
 
 ------------------------------------------------------------------------------
 -- The syscall table

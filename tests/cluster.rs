@@ -1,7 +1,7 @@
 //! Cluster mode: emulators (separate `craftos-host` processes) joined by a
 //! local nats-server exchange events, signals and registry names; the
 //! broker killed and restarted, a node killed. Each test prints
-//! `not run: nats-server not found` and returns where nats-server is not
+//! `NOT RUN: 1 cluster test (…): nats-server not found` and returns where nats-server is not
 //! installed (`.ci/run` installs it).
 mod support;
 

@@ -35,6 +35,15 @@ fn coroutines_behave_as_lua_s_and_native_events_are_not_starved() {
 }
 
 #[test]
+fn events_keep_their_order_through_waits_that_bypass_os_pull_event_raw() {
+    run_each(
+        "receive_untracked.lua",
+        &[(0, 6), (1, 2)],
+        Some(r#"{"limits": {"queue": 8}}"#),
+    );
+}
+
+#[test]
 fn reboot_isolates_the_new_incarnation_from_the_old_one() {
     let program = lua_test_source("receive_reboot.lua");
     let host = TestHost::new("reboot", None);

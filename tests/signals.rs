@@ -398,7 +398,7 @@ fn a_stopped_computer_can_still_be_shut_down_rebooted_and_quit() {
 #[test]
 fn hostile_programs_cannot_crash_the_emulator_or_disturb_others() {
     let host = scenario_file("hostile.lua", &[0, 1]);
-    host.expect_checks(&[1], 9, 60 * SECOND);
+    host.expect_checks(&[1], 11, 60 * SECOND);
     host.expect_checks(&[0], 3, 30 * SECOND);
     assert!(
         host.host().is_on(1),

@@ -1,8 +1,10 @@
 //! Reads a built plugin (ELF, Mach-O or PE, whatever the machine doing the
 //! reading) and checks what the emulator depends on: it exports exactly the
 //! entry points, and takes Lua from the emulator at load time rather than
-//! bringing its own. Used by the tests, by `plugin-inspect` and by
-//! `ci/cross-check`.
+//! bringing its own — the Lua API of the emulator it is built for (the
+//! standard CraftOS-PC's Lua 5.2, or CraftOS-PC Accelerated's LuaJIT), from
+//! that emulator's library on Windows. Used by the tests, by
+//! `plugin-inspect` and by `ci/cross-check`.
 use object::read::macho::MachOFatFile32;
 use object::{Object, ObjectSymbol};
 use std::fmt;
@@ -15,7 +17,111 @@ pub const ENTRY_POINTS: [&str; 3] = ["luaopen_syscall", "plugin_deinit", "plugin
 /// exports them): they are not part of the plugin's own surface.
 pub const LINKER_MADE: [&str; 2] = ["__dso_handle", "_mh_dylib_header"];
 
-/// The DLL that the Windows emulator's Lua lives in (Release build).
+/// The emulator a plugin is built for, which decides the Lua it binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// CraftOS-PC v2.8: Lua 5.2 (`lua52.dll` on Windows).
+    Standard,
+    /// CraftOS-PC Accelerated v2.8: LuaJIT 2.1, the Lua 5.1 API
+    /// (`luajit51.dll` on Windows).
+    Accelerated,
+}
+
+/// Exported by CraftOS-PC's Lua 5.2 and not by LuaJIT (compared on the
+/// two emulators' libraries).
+const LUA52_ONLY: &[&str] = &[
+    "luaL_argerror_",
+    "luaL_buffinitsize",
+    "luaL_checkunsigned",
+    "luaL_checkversion_",
+    "luaL_getsubtable",
+    "luaL_len",
+    "luaL_optunsigned",
+    "luaL_prepbuffsize",
+    "luaL_pushresultsize",
+    "luaL_requiref",
+    "luaL_tolstring",
+    "lua_absindex",
+    "lua_arith",
+    "lua_callk",
+    "lua_compare",
+    "lua_dump53",
+    "lua_externalerror",
+    "lua_getctx",
+    "lua_getglobal",
+    "lua_getuservalue",
+    "lua_ident",
+    "lua_len",
+    "lua_pcallk",
+    "lua_pushsubstring",
+    "lua_pushunsigned",
+    "lua_rawgetp",
+    "lua_rawlen",
+    "lua_rawsetp",
+    "lua_setdisableflags",
+    "lua_setglobal",
+    "lua_setlockstate",
+    "lua_setuservalue",
+    "lua_tounsignedx",
+    "lua_yieldk",
+];
+
+/// Exported by CraftOS-PC Accelerated's LuaJIT and not by Lua 5.2.
+const LUAJIT_ONLY: &[&str] = &[
+    "luaL_findtable",
+    "luaL_loadbuffer",
+    "luaL_loadfile",
+    "luaL_prepbuffer",
+    "luaL_register",
+    "luaL_typerror",
+    "lua_call",
+    "lua_cpcall",
+    "lua_equal",
+    "lua_getfenv",
+    "lua_lessthan",
+    "lua_loadx",
+    "lua_objlen",
+    "lua_pcall",
+    "lua_setfenv",
+    "lua_tointeger",
+    "lua_tonumber",
+    "lua_yield",
+];
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Standard => "the standard CraftOS-PC",
+            Variant::Accelerated => "CraftOS-PC Accelerated",
+        }
+    }
+
+    /// The DLL the Windows emulator's Lua lives in (Release build).
+    pub fn windows_lua_dll(self) -> &'static str {
+        match self {
+            Variant::Standard => "lua52.dll",
+            Variant::Accelerated => "luajit51.dll",
+        }
+    }
+
+    /// The Lua API, as the checks name it.
+    pub fn lua_api(self) -> &'static str {
+        match self {
+            Variant::Standard => "Lua 5.2 API",
+            Variant::Accelerated => "LuaJIT (Lua 5.1) API",
+        }
+    }
+
+    /// Functions only this variant's Lua has, and only the other's.
+    fn only_ours_and_theirs(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Variant::Standard => (LUA52_ONLY, LUAJIT_ONLY),
+            Variant::Accelerated => (LUAJIT_ONLY, LUA52_ONLY),
+        }
+    }
+}
+
+/// The DLL that the standard Windows emulator's Lua lives in (Release build).
 pub const WINDOWS_LUA_DLL: &str = "lua52.dll";
 
 /// The container format of a shared library.
@@ -213,21 +319,27 @@ impl Artifact {
             .collect()
     }
 
-    /// The checks a plugin for this format must pass: exactly the entry
-    /// points exported, and Lua bound from the emulator at load time.
+    /// The checks a plugin for the standard CraftOS-PC must pass: exactly
+    /// the entry points exported, and Lua 5.2 bound from the emulator at
+    /// load time.
     pub fn plugin_checks(&self) -> Vec<Check> {
-        self.checks(true)
+        self.checks(Variant::Standard, true)
     }
 
-    /// As [`Artifact::plugin_checks`], but for a library made by a linker
-    /// that ignores export lists (zig's Mach-O linker): besides the entry
-    /// points only the toolchain's runtime symbols may be exported
+    /// The checks a plugin for `variant`'s emulator must pass.
+    pub fn plugin_checks_for(&self, variant: Variant) -> Vec<Check> {
+        self.checks(variant, true)
+    }
+
+    /// As [`Artifact::plugin_checks_for`], but for a library made by a
+    /// linker that ignores export lists (zig's Mach-O linker): besides the
+    /// entry points only the toolchain's runtime symbols may be exported
     /// ([`is_toolchain_runtime`]); anything of the plugin's own code fails.
-    pub fn plugin_checks_ignoring_extra_exports(&self) -> Vec<Check> {
-        self.checks(false)
+    pub fn plugin_checks_ignoring_extra_exports(&self, variant: Variant) -> Vec<Check> {
+        self.checks(variant, false)
     }
 
-    fn checks(&self, exact_exports: bool) -> Vec<Check> {
+    fn checks(&self, variant: Variant, exact_exports: bool) -> Vec<Check> {
         let lua = self.lua_imports();
         let own = self.own_exports();
         let exports = if exact_exports {
@@ -264,6 +376,7 @@ impl Artifact {
                 passed: lua.iter().any(|i| i.name == "lua_pushthread"),
                 detail: format!("{} lua_* imports", lua.len()),
             },
+            self.api_check(variant),
         ];
         let (name, wrong): (&str, Vec<&Import>) = match self.format {
             Format::Elf => ("Lua bound from the process (ELF undefined)", vec![]),
@@ -275,10 +388,13 @@ impl Artifact {
                     .collect(),
             ),
             Format::Pe => (
-                "Lua imported from lua52.dll (PE import table)",
+                match variant {
+                    Variant::Standard => "Lua imported from lua52.dll (PE import table)",
+                    Variant::Accelerated => "Lua imported from luajit51.dll (PE import table)",
+                },
                 lua.iter()
                     .copied()
-                    .filter(|i| !matches!(&i.source, Source::Library(l) if l.eq_ignore_ascii_case(WINDOWS_LUA_DLL)))
+                    .filter(|i| !matches!(&i.source, Source::Library(l) if l.eq_ignore_ascii_case(variant.windows_lua_dll())))
                     .collect(),
             ),
         };
@@ -292,6 +408,28 @@ impl Artifact {
             },
         });
         checks
+    }
+}
+
+impl Artifact {
+    /// Which Lua API the imports are of: at least one function only
+    /// `variant`'s Lua has (e.g. `lua_pcallk` for 5.2, `lua_pcall` for
+    /// LuaJIT), none that only the other has. A plugin for the wrong
+    /// emulator fails to load there (`undefined symbol: lua_yieldk`).
+    fn api_check(&self, variant: Variant) -> Check {
+        let (ours, theirs) = variant.only_ours_and_theirs();
+        let names: Vec<&str> = self.lua_imports().iter().map(|i| i.name.as_str()).collect();
+        let own: Vec<&&str> = names.iter().filter(|n| ours.contains(n)).collect();
+        let foreign: Vec<&&str> = names.iter().filter(|n| theirs.contains(n)).collect();
+        Check {
+            name: format!("binds the {} of {}", variant.lua_api(), variant.name()),
+            passed: !own.is_empty() && foreign.is_empty(),
+            detail: if foreign.is_empty() {
+                format!("imports {}", preview(&own))
+            } else {
+                format!("also imports the other API's {}", preview(&foreign))
+            },
+        }
     }
 }
 

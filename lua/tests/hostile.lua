@@ -14,12 +14,24 @@ end
 
 check.ok(check.meet(0), "both computers are up")
 
--- A handler that signals itself, without end: Lua's C-stack limit stops it.
-local depth = 0
+-- A handler that signals itself, without end: the 33rd nested handler is
+-- refused with an error at the caller, and the program goes on.
+local depth, refused = 0, nil
+syscall.signal(10, function(n)
+    depth = depth + 1
+    local ok, err = pcall(syscall.kill, syscall.getpid(), n)
+    if not ok then refused = err end
+end)
+syscall.kill(me, 10)
+check.eq(depth, 32, "endless self-signalling in a handler stops at 32 nested handlers, and the program goes on")
+check.ok(type(refused) == "string" and refused:find("signal handlers nested more than 32 deep", 1, true),
+    "the 33rd is refused with an error", tostring(refused))
+-- Again without catching it: the error ends the innermost handler, shown
+-- on the computer, and the program goes on.
+depth = 0
 syscall.signal(10, function(n) depth = depth + 1 syscall.kill(syscall.getpid(), n) end)
 syscall.kill(me, 10)
-check.ok(depth > 10, "endless self-signalling in a handler ran, was stopped, and the program goes on",
-    "depth " .. depth)
+check.eq(depth, 32, "uncaught, it stops there too")
 
 -- Handler errors that are not strings, or whose __tostring fails.
 syscall.signal(10, function() error({ code = 42 }) end)
@@ -49,6 +61,15 @@ local deep = {}
 local cursor = deep
 for _ = 1, 100000 do cursor.next = {}; cursor = cursor.next end
 check.eq(syscall.sendEvent(me, "deep", deep), false, "100000-deep data is over the size limit")
+-- 9000 tables in a flat list: too many for LuaJIT (false), fine for Lua 5.2.
+local many = {}
+for i = 1, 9000 do many[i] = {} end
+local sent = syscall.sendEvent(me, "many", many)
+check.eq(sent, not jit, "9000 tables are sent by Lua 5.2 and refused by LuaJIT, never an error")
+if sent then
+    local _, got9000 = os.pullEvent("remote_event")
+    check.eq(#got9000.data, 9000, "and arrive whole")
+end
 local ok, err = pcall(syscall.sendEvent, me, "deep", { f = print })
 check.ok(not ok and tostring(err):find("params.f", 1, true), "unsendable values are reported, not crashed on")
 

@@ -14,6 +14,15 @@
 //! - A `Computer*` is borrowed from the emulator: the kernel uses it only
 //!   while that computer's process is registered (from the opener until its
 //!   Lua state closes), and the emulator frees computers only after that.
+//!
+//! Errors at the boundary: no Rust panic leaves an entry point (each runs
+//! its Rust work inside `catch_unwind`). The two entry points the emulator
+//! calls with a Lua state, the opener and the provider, are
+//! `extern "C-unwind"`: a Lua error must not be raised in them at all (the
+//! emulator calls them unprotected), but should LuaJIT, which raises by
+//! unwinding, raise one anyway it unwinds to the emulator instead of
+//! aborting on a Rust frame that cannot unwind. Lua is reached there only
+//! through mlua's protected calls and raw calls that cannot raise.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -52,7 +61,7 @@ struct RawComputer {
 struct RustCallbacks {
     start: unsafe extern "C" fn(*const c_char, *mut CppString),
     stop: extern "C" fn(),
-    provide: unsafe extern "C" fn(*mut ffi::lua_State, u64, *mut CppString),
+    provide: unsafe extern "C-unwind" fn(*mut ffi::lua_State, u64, *mut CppString),
 }
 
 static CALLBACKS: RustCallbacks = RustCallbacks {
@@ -100,7 +109,7 @@ pub unsafe extern "C" fn plugin_deinit(info: *mut c_void) {
 /// # Safety
 /// Called by the emulator on the computer's thread with its main state.
 #[no_mangle]
-pub unsafe extern "C" fn luaopen_syscall(state: *mut ffi::lua_State) -> c_int {
+pub unsafe extern "C-unwind" fn luaopen_syscall(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: the emulator's contract for openers (see above).
     let opened = catch_unwind(AssertUnwindSafe(|| unsafe { open(state) }));
     let failure = match opened {
@@ -111,8 +120,9 @@ pub unsafe extern "C" fn luaopen_syscall(state: *mut ffi::lua_State) -> c_int {
     report(&format!(
         "phoenix-events: syscall is unavailable on this computer: {failure}"
     ));
-    // SAFETY: one slot for the (empty) result table; cannot fail short of
-    // memory exhaustion.
+    // SAFETY: one slot for the (empty) result table (the emulator gives the
+    // opener LUA_MINSTACK slots); raises only when out of memory, outside
+    // `catch_unwind`, owning nothing.
     unsafe {
         if ffi::lua_checkstack(state, 1) != 0 {
             ffi::lua_createtable(state, 0, 0);
@@ -138,16 +148,20 @@ unsafe fn open(state: *mut ffi::lua_State) -> Result<(), String> {
     binding::push_table(lua, state, &syscall).map_err(|e| e.to_string())
 }
 
-/// Initialises mlua on this state. mlua reads Lua 5.2's main-thread slot
-/// (registry key 1) once, at initialisation; the emulator keeps its
+/// Initialises mlua on this state. With Lua 5.2, mlua reads the main-thread
+/// slot (registry key 1) once, at initialisation; the emulator keeps its
 /// `Computer*` there instead. So the main thread is put back for the moment
-/// mlua reads it, and the `Computer*` restored right after.
+/// mlua reads it, and the `Computer*` restored right after. (mlua's LuaJIT
+/// path finds the main thread with `lua_pushthread` and never reads the
+/// slot: Accelerated needs no swap.)
 ///
 /// # Safety
 /// `state` is the computer's main state, on its own thread.
+#[cfg(feature = "standard")]
 unsafe fn init_mlua(state: *mut ffi::lua_State) -> &'static Lua {
     // SAFETY: slot 1 exists (the emulator set it), so rawseti does not grow
-    // the registry; lua_pushthread on the main state pushes the main thread.
+    // the registry (nor raise); lua_pushthread on the main state pushes the
+    // main thread.
     unsafe {
         ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, 1);
         ffi::lua_pushthread(state);
@@ -156,6 +170,14 @@ unsafe fn init_mlua(state: *mut ffi::lua_State) -> &'static Lua {
         ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, 1); // the saved Computer*
         lua
     }
+}
+
+/// # Safety
+/// `state` is the computer's main state, on its own thread.
+#[cfg(feature = "accelerated")]
+unsafe fn init_mlua(state: *mut ffi::lua_State) -> &'static Lua {
+    // SAFETY: as the caller guarantees.
+    unsafe { Lua::get_or_init_from_ptr(state) }
 }
 
 /// # Safety
@@ -257,7 +279,7 @@ extern "C" fn stop() {
     }
 }
 
-unsafe extern "C" fn provide(state: *mut ffi::lua_State, token: u64, name: *mut CppString) {
+unsafe extern "C-unwind" fn provide(state: *mut ffi::lua_State, token: u64, name: *mut CppString) {
     let ticket = Ticket::from_bits(token);
     // SAFETY: the emulator calls providers on the computer's thread with a
     // live thread of its state.

@@ -23,7 +23,21 @@
 #include <windows.h>
 #endif
 
+// The plugin ABI of the emulator this build is for (build.rs): 12 for the
+// standard CraftOS-PC v2.8, 11 for CraftOS-PC Accelerated v2.8. Their
+// Windows Debug builds add 100000.
+#ifndef PHOENIX_PLUGIN_ABI
+#define PHOENIX_PLUGIN_ABI 12
+#define PHOENIX_ACCELERATED 0
+#endif
+
 namespace {
+
+constexpr unsigned kAbi = PHOENIX_PLUGIN_ABI;
+constexpr unsigned kDebugAbi = 100000 + kAbi;
+constexpr bool kAccelerated = PHOENIX_ACCELERATED != 0;
+// The other variant's ABI: its emulator needs the other build of the plugin.
+constexpr unsigned kOtherAbi = kAccelerated ? 12 : 11;
 
 // Set by plugin_init before any computer starts; read from any thread.
 std::atomic<const ccpc::PluginFunctions *> g_functions{nullptr};
@@ -44,6 +58,9 @@ std::string provide_event(lua_State *L, void *token) {
 // emulator has, so the emulator rejects it without reading its strings (and
 // then hands it to plugin_deinit, which must not free it).
 ccpc::PluginInfo g_unallocated_info{0, 0, {}, {}, {}};
+
+// "ABI 12" / "ABI 11", for the messages below.
+std::string abi_name(unsigned abi) { return "ABI " + std::to_string(abi); }
 
 // The data root as UTF-8 for the Rust side (throws if it cannot be converted).
 std::string base_path_utf8(const ccpc::PluginFunctions &functions) {
@@ -68,13 +85,24 @@ std::string base_path_utf8(const ccpc::PluginFunctions &functions) {
 // version and build.
 std::string incompatibility(const ccpc::PluginFunctions *functions) {
     if (functions == nullptr) return "phoenix-events: the emulator passed no plugin interface";
-    if (functions->abi_version == ccpc::kWindowsDebugAbiVersion) {
-        return "phoenix-events cannot run in a Debug build of CraftOS-PC (plugin ABI 100012): "
-               "its C++ library layouts differ from a Release build's. Use a Release build.";
+    const unsigned abi = functions->abi_version;
+    const std::string emulator = kAccelerated ? "CraftOS-PC Accelerated" : "CraftOS-PC";
+    if (abi == kDebugAbi) {
+        return "phoenix-events cannot run in a Debug build of " + emulator + " (plugin ABI " +
+               std::to_string(kDebugAbi) +
+               "): its C++ library layouts differ from a Release build's. Use a Release build.";
     }
-    if (functions->abi_version != ccpc::kPluginAbiVersion) {
-        return "phoenix-events needs the CraftOS-PC v2.8 plugin interface (ABI 12); this emulator "
-               "has ABI " + std::to_string(functions->abi_version) + ".";
+    if (abi != kAbi) {
+        std::string reason = "phoenix-events for " + emulator + " needs the " + emulator +
+                             " v2.8 plugin interface (" + abi_name(kAbi) +
+                             "); this emulator has " + abi_name(abi) + ".";
+        if (abi == kOtherAbi) {
+            reason += kAccelerated ? " This is the standard CraftOS-PC: use the standard build "
+                                     "of phoenix-events (not -accelerated-)."
+                                   : " This is CraftOS-PC Accelerated: use the -accelerated- build "
+                                     "of phoenix-events.";
+        }
+        return reason;
     }
     return {};
 }
@@ -98,12 +126,13 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
     // The emulator dereferences what plugin_init returns: never NULL.
     auto *info = new (std::nothrow) ccpc::PluginInfo;
     if (info == nullptr) return &g_unallocated_info;
+    info->abi_version = kAbi;
     try {
         info->apiName = "syscall";
         info->luaopenName = "luaopen_syscall";
         const std::string reason = incompatibility(functions);
         if (!reason.empty()) {
-            // abi_version stays 12, so an emulator of another ABI rejects the
+            // abi_version stays ours, so an emulator of another ABI rejects the
             // plugin on that field alone, before it reads any string of ours
             // (whose layout it may not share), and prints its own generic
             // message: say why here first.
@@ -123,7 +152,7 @@ ccpc::PluginInfo *phoenix_plugin_init(const ccpc::PluginFunctions *functions,
     } catch (...) {
         refuse(info, "phoenix-events could not start");
     }
-    if (!info->failureReason.empty() || info->abi_version != ccpc::kPluginAbiVersion) {
+    if (!info->failureReason.empty() || info->abi_version != kAbi) {
         g_functions.store(nullptr);
     }
     return info;

@@ -4,7 +4,7 @@
 //! own data folder naming the broker in `config/phoenix-events.json`.
 //!
 //! Where `nats-server` is not installed the tests print
-//! `not run: nats-server not found` and return: they never pass silently
+//! `NOT RUN: 1 cluster test (…): nats-server not found` and return: they never pass silently
 //! in CI, where `.ci/run` installs it.
 
 use std::io::{BufRead, BufReader};
@@ -48,8 +48,11 @@ impl Nats {
     /// Starts one, or says why the test does not run.
     pub fn start(test: &str) -> Option<Nats> {
         let Some(binary) = nats_server_binary() else {
-            println!("not run: nats-server not found ({test})");
-            eprintln!("not run: nats-server not found ({test})");
+            super::not_run(
+                1,
+                &format!("cluster test ({test})"),
+                "nats-server not found",
+            );
             return None;
         };
         let mut nats = Nats {

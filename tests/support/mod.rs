@@ -18,22 +18,90 @@ pub fn lua_dir() -> PathBuf {
 }
 
 /// The plugin under test: `$PHOENIX_PLUGIN`, else the cdylib Cargo built
-/// next to this test binary.
+/// next to this test binary (the standard build).
 pub fn plugin_path() -> PathBuf {
     if let Some(path) = std::env::var_os("PHOENIX_PLUGIN") {
         return PathBuf::from(path);
     }
+    checked_build(
+        &profile_dir().join(plugin_file_name()),
+        "cargo build -p phoenix-events",
+    )
+}
+
+/// `target/<profile>/` (or `target/<triple>/<profile>/`) of this test binary.
+pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
+    exe.parent()
         .and_then(Path::parent)
-        .expect("target/<profile>");
-    let path = profile_dir.join(plugin_file_name());
-    let built = std::fs::metadata(&path)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// Cargo's target directory of this test binary.
+fn target_dir() -> PathBuf {
+    let profile = profile_dir();
+    let mut dir = profile.parent().expect("target/").to_path_buf();
+    // target/<triple>/<profile>: the target directory is one more up.
+    if dir.join("CACHEDIR.TAG").exists() || dir.join(".rustc_info.json").exists() {
+        return dir;
+    }
+    if let Some(parent) = dir.parent() {
+        dir = parent.to_path_buf();
+    }
+    dir
+}
+
+/// The plugin for CraftOS-PC Accelerated (feature `accelerated`), built by
+/// ci/test (ci/common.sh `build_variant accelerated`) into
+/// `<target>/accelerated/<profile>/`, or `$PHOENIX_PLUGIN_ACCELERATED`.
+/// `None` when it was not built: the tests that need it then say so
+/// ([`not_run`]).
+pub fn accelerated_plugin_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PHOENIX_PLUGIN_ACCELERATED") {
+        return Some(PathBuf::from(path));
+    }
+    let profile = profile_dir();
+    let path = target_dir()
+        .join("accelerated")
+        .join(profile.file_name().expect("profile name"))
+        .join(plugin_file_name());
+    path.exists().then(|| {
+        checked_build(
+            &path,
+            "cargo build -p phoenix-events --no-default-features --features accelerated,cluster --target-dir <target>/accelerated",
+        )
+    })
+}
+
+/// Says, on the test's standard error past the test harness's capture, that
+/// `count` checks did not run and why. ci/test gathers these lines into its
+/// closing summary: a test that ran nothing passes in cargo's count, and
+/// this line keeps that visible.
+pub fn not_run(count: usize, what: &str, why: &str) {
+    say_past_capture(&format!("NOT RUN: {count} {what}: {why}"));
+}
+
+/// Writes `line` to standard error in one write (stderr is unbuffered: a
+/// formatted write would go out in pieces, between the test harness's own
+/// lines), past the test harness's capture of `eprintln!`.
+pub fn say_past_capture(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+/// `path`, checked to be newer than every source of the plugin: `cargo
+/// test` does not rebuild a cdylib-only package, so never test a plugin
+/// older than its sources.
+fn checked_build(path: &Path, build: &str) -> PathBuf {
+    let built = std::fs::metadata(path)
         .and_then(|m| m.modified())
-        .unwrap_or_else(|_| panic!("{} is missing: {BUILD_FIRST}", path.display()));
-    // `cargo test` does not rebuild a cdylib-only package: never test a
-    // plugin older than its sources.
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run `{build}` first (ci/test does)",
+                path.display()
+            )
+        });
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for source in [
         "src",
@@ -48,13 +116,13 @@ pub fn plugin_path() -> PathBuf {
     ] {
         if let Some(newer) = newer_than(&root.join(source), built) {
             panic!(
-                "{} is older than {}: {BUILD_FIRST}",
+                "{} is older than {}: run `{build}` first (ci/test does)",
                 path.display(),
                 newer.display()
             );
         }
     }
-    path
+    path.to_path_buf()
 }
 
 /// The plugin's file name on this platform: libphoenix_events.so,
@@ -63,8 +131,6 @@ pub fn plugin_file_name() -> String {
     use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
     format!("{DLL_PREFIX}phoenix_events{DLL_SUFFIX}")
 }
-
-const BUILD_FIRST: &str = "run `cargo build -p phoenix-events` first (ci/test does)";
 
 /// A file under `path` modified after `time`, if any.
 fn newer_than(path: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
@@ -79,10 +145,9 @@ fn newer_than(path: &Path, time: std::time::SystemTime) -> Option<PathBuf> {
     }
 }
 
-/// The embedded host's command-line program, built beside the plugin.
+/// The embedded host's command-line program, built beside the test binaries.
 pub fn host_binary() -> PathBuf {
-    let plugin = plugin_path();
-    let binary = plugin.with_file_name(format!("craftos-host{}", std::env::consts::EXE_SUFFIX));
+    let binary = profile_dir().join(format!("craftos-host{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
         "{} is missing: run `cargo build --workspace` first (ci/test does)",

@@ -50,7 +50,8 @@ const ROOT_NAME: &str = "params";
 /// The walk reads the tables with the raw API (`lua_next`) inside one
 /// protected call: going through mlua would create a handle for every key
 /// and value.
-/// (`sendEvent` itself uses [`to_payload_at`]; this is for the value checks.)
+/// (`sendEvent` itself uses [`table_payload`] and [`scalar_payload_at`];
+/// this is for the value checks.)
 #[cfg(any(test, feature = "fuzzing"))]
 pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Payload, SendError> {
     let pushed = lua
@@ -64,27 +65,21 @@ pub fn to_payload(lua: &Lua, value: &LuaValue, max_bytes: usize) -> Result<Paylo
     converted
 }
 
-/// Converts the value at `index` of `state` (a thread of this computer's
-/// state, on its thread) for another computer, as [`to_payload`] does: a
-/// plain value is copied at once; a table is walked in one protected call.
+/// Converts the plain value (not a table) at `index` of `state` for another
+/// computer, as [`to_payload`] does.
 ///
 /// # Safety
-/// `index` is a valid absolute index of `state`, with one free stack slot;
-/// the caller owns nothing that a Lua error raised here (only by
-/// `luaL_ref`, out of memory) would skip dropping.
-pub unsafe fn to_payload_at(
-    lua: &Lua,
+/// `index` is a valid index of `state`, a thread of this computer's state,
+/// on its thread.
+pub unsafe fn scalar_payload_at(
     state: *mut ffi::lua_State,
     index: c_int,
     max_bytes: usize,
 ) -> Result<Payload, SendError> {
-    // SAFETY: as the caller guarantees. A value that is not a table goes
-    // through the walk's own scalar conversion, which reads it without
-    // converting anything in place and raises nothing.
+    // SAFETY: as the caller guarantees. The walk's own scalar conversion
+    // reads the value without converting anything in place and raises
+    // nothing.
     unsafe {
-        if ffi::lua_type(state, index) == ffi::LUA_TTABLE {
-            return table_payload_at(lua, state, index, max_bytes);
-        }
         let mut walk = ToPayload {
             builder: PayloadBuilder::new().limited_to(max_bytes),
             ..ToPayload::default()
@@ -94,30 +89,17 @@ pub unsafe fn to_payload_at(
     }
 }
 
-/// # Safety
-/// As for [`to_payload_at`], with a table at `index`.
-unsafe fn table_payload_at(
-    lua: &Lua,
-    state: *mut ffi::lua_State,
-    index: c_int,
-    max_bytes: usize,
-) -> Result<Payload, SendError> {
-    // The walk runs in mlua's protected call, on whichever thread mlua
-    // uses: the table travels there through a registry reference (a stack
-    // index of `state` may mean nothing in that call's frame).
-    // SAFETY: one slot is free on `state`; luaL_ref pops the copy; the
-    // reference is released before returning (luaL_unref does not raise).
-    let reference = unsafe {
-        ffi::lua_pushvalue(state, index);
-        ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX)
-    };
-    let converted = walk_payload(lua, max_bytes, |own| {
-        // SAFETY: `own` is inside the protected call with free slots.
+/// Converts the table at registry reference `reference` for another
+/// computer, as [`to_payload`] does: walked in one protected call. (The
+/// caller takes the reference: a stack index of its thread may mean nothing
+/// in that call's frame, and `luaL_ref` may raise, which must not happen in
+/// here.)
+pub fn table_payload(lua: &Lua, reference: c_int, max_bytes: usize) -> Result<Payload, SendError> {
+    walk_payload(lua, max_bytes, |own| {
+        // SAFETY: `own` is inside the protected call with free slots; a raw
+        // read of the registry raises nothing.
         unsafe { ffi::lua_rawgeti(own, ffi::LUA_REGISTRYINDEX, reference.into()) };
-    });
-    // SAFETY: `reference` was made above on this state's registry.
-    unsafe { ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, reference) };
-    converted
+    })
 }
 
 /// The walk of [`to_payload`], with the value pushed by `push`.
@@ -167,6 +149,8 @@ const SHAPE_HINT_LIMIT: Shape = Shape {
 
 /// The value to send is at stack slot 1; every table found is kept in the
 /// slot after it, table `id` at `FIRST_TABLE_SLOT + id`, until the walk ends.
+/// (So a payload has at most as many tables as a C function may have stack
+/// slots: LuaJIT allows 8000, Lua 5.2 a million. Beyond, it is too large.)
 const ROOT_SLOT: c_int = 1;
 const FIRST_TABLE_SLOT: c_int = 2;
 /// Up to this many tables, finding a table again is a scan of a short
@@ -314,13 +298,18 @@ impl ToPayload {
             if let Some(id) = self.seen(pointer) {
                 return Ok(id);
             }
+            // Every table found keeps a stack slot until the walk ends: a
+            // payload of more tables than a C function may have slots
+            // (LuaJIT: about 8000; Lua 5.2: a million) is too large.
+            if ffi::lua_checkstack(state, 4) == 0 {
+                return Err(SendError::TooLarge);
+            }
             let id = self.builder.new_table()?;
             let parent = match place {
                 Place::Root => None,
                 Place::KeyIn(parent) => Some((parent, "[<table>]".to_owned())),
                 Place::ValueIn(parent) => Some((parent, describe_key(state, KEY_INDEX))),
             };
-            ffi::luaL_checkstack(state, 4, c"payload too deep".as_ptr());
             ffi::lua_pushvalue(state, index);
             ffi::lua_insert(state, FIRST_TABLE_SLOT + id as c_int);
             self.found.push(pointer);
@@ -422,6 +411,8 @@ fn kind_name(kind: c_int) -> &'static str {
     match kind {
         ffi::LUA_TFUNCTION => "a function",
         ffi::LUA_TTHREAD => "a coroutine",
+        #[cfg(feature = "luajit")]
+        ffi::LUA_TCDATA => "a cdata",
         _ => "a userdata",
     }
 }
@@ -431,6 +422,8 @@ fn type_name(kind: c_int) -> &'static str {
         ffi::LUA_TTABLE => "table",
         ffi::LUA_TFUNCTION => "function",
         ffi::LUA_TTHREAD => "coroutine",
+        #[cfg(feature = "luajit")]
+        ffi::LUA_TCDATA => "cdata",
         _ => "userdata",
     }
 }

@@ -1,6 +1,11 @@
 //! Delivery, on the computer's own thread: the next queued item becomes the
 //! event the emulator hands to the program, or runs as a signal handler or
 //! default action.
+//!
+//! Lua is reached here only through mlua's protected calls, and through raw
+//! calls that cannot raise (pushing onto a stack with room reserved, raw
+//! reads): the callers run these functions inside `catch_unwind`, which a
+//! LuaJIT error (an unwind) must never cross.
 
 use std::ffi::{c_int, c_void};
 
@@ -55,8 +60,8 @@ pub fn deliver(lua: &Lua, thread: *mut ffi::lua_State) -> mlua::Result<Option<Ve
 /// `state`. Returns the number of values pushed.
 ///
 /// # Safety
-/// `state` is the top-level coroutine of this computer, inside `co_yield`,
-/// on the computer's thread, with the stack `[filter, nil]`.
+/// `state` is the top-level coroutine of this computer, in a native of a
+/// top-level wait, on the computer's thread, with two free stack slots.
 pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<c_int> {
     // SAFETY: `Fast` exists only once `install` initialised mlua here.
     let lua = unsafe { Lua::get_or_init_from_ptr(state) };
@@ -68,10 +73,6 @@ pub unsafe fn deliver_direct(state: *mut ffi::lua_State, fast: &Fast) -> Option<
         })
     })
     .ok()??;
-    // SAFETY: two slots are reserved on `state`, a thread of this state.
-    if unsafe { ffi::lua_checkstack(state, 2) } == 0 {
-        return None;
-    }
     let pushed = match item {
         Item::Remote { sender, name, data } => push_remote(lua, state, sender, &name, &data),
         Item::Local { name, handle } => match with_state(lua, |s| s.take_local(handle)) {
@@ -132,6 +133,7 @@ fn push_remote(
 
 /// The program received the table at `params` from the emulator: updates
 /// the handed list. Returns false when the program must not see it.
+/// Calls no Lua.
 ///
 /// # Safety
 /// `state` is a thread of this computer's state, on its thread.
@@ -149,6 +151,23 @@ pub unsafe fn receive_handed(
         fast.kernel.acknowledge(fast.ticket, data_events);
     }
     visible
+}
+
+#[cfg(wait_in_lua)]
+/// An untracked wait begins (`fast/lua_wait.rs`): every event of ours in
+/// the emulator's queue counts as received from now on, and direct delivery
+/// waits until an event handed over later is received. Calls no Lua.
+///
+/// # Safety
+/// `state` is a thread of this computer's state, on its thread.
+pub unsafe fn settle_handed(state: *mut ffi::lua_State, fast: &Fast) {
+    // SAFETY: `Fast` exists only once `install` initialised mlua here.
+    let lua = unsafe { Lua::get_or_init_from_ptr(state) };
+    if let Ok(data_events) = with_state(lua, |s| s.settle()) {
+        if data_events > 0 {
+            fast.kernel.acknowledge(fast.ticket, data_events);
+        }
+    }
 }
 
 /// Runs `item` or turns it into an event handed to the program.
@@ -186,15 +205,25 @@ fn hand_over(
         return Ok(None);
     };
     push_onto(lua, thread, &event.params)?;
-    with_state(lua, |s| {
-        s.hand(Handed {
-            name: event.name.clone(),
-            params: event.params,
-            timer: event.timer,
-            data,
-            cancelled: false,
-        })
+    let untracked = with_state(lua, |s| {
+        let untracked = s.fast.untracked.get();
+        if untracked {
+            // What an untracked wait receives cannot be seen: received now.
+            s.fast.unsure.set(true);
+        } else {
+            s.hand(Handed {
+                name: event.name.clone(),
+                params: event.params,
+                timer: event.timer,
+                data,
+                cancelled: false,
+            });
+        }
+        untracked
     })?;
+    if untracked && data {
+        kernel.acknowledge(ticket, 1);
+    }
     Ok(Some(event.name))
 }
 
@@ -287,9 +316,12 @@ fn perform(lua: &Lua, action: DefaultAction) -> mlua::Result<()> {
 pub fn push_onto(lua: &Lua, thread: *mut ffi::lua_State, table: &Table) -> mlua::Result<()> {
     let key = lua.create_registry_value(table)?;
     // SAFETY: `thread` is the live thread of this computer's state that the
-    // emulator passed to the provider now running on this computer's thread;
-    // a stack slot is reserved before pushing, and rawgeti on the registry
-    // invokes no metamethod.
+    // emulator passed to the provider now running on this computer's thread
+    // (or the main state in the opener); a stack slot is reserved before
+    // pushing, and rawgeti on the registry invokes no metamethod. The
+    // emulator reserved 4 slots on a provider's thread (a C function, the
+    // opener, has LUA_MINSTACK): lua_checkstack never grows the stack here,
+    // so it cannot raise.
     let pushed = unsafe {
         ffi::lua_checkstack(thread, 1) != 0 && {
             ffi::lua_rawgeti(thread, ffi::LUA_REGISTRYINDEX, key.id().into());

@@ -4,10 +4,18 @@
 //! Everything here runs on the computer's own thread, with its Lua state.
 //! The core is reached through [`Kernel`]; the emulator only through the
 //! [`ComputerPort`] the host adapter passes in.
+//!
+//! One crate for both emulators: feature `lua52` binds the standard
+//! CraftOS-PC's Lua 5.2, feature `luajit` CraftOS-PC Accelerated's LuaJIT
+//! (with its Lua 5.2 compatibility). The two differ only in how a wait of
+//! the top-level coroutine continues after the emulator resumes it (see
+//! `fast.rs`) and in a few API details, each marked with its `cfg`.
 
 pub(crate) mod convert;
 mod delivery;
 mod fast;
+#[doc(hidden)]
+pub mod luajit_imports;
 mod processes;
 mod send;
 mod services;
@@ -17,21 +25,22 @@ mod syscalls;
 
 // The checks shared by the fuzz targets and the property tests. They live
 // outside src/ because they are not part of the plugin (nor of its build).
-#[cfg(any(test, feature = "fuzzing"))]
+// They run Lua 5.2 (the embedded host's).
+#[cfg(all(any(test, feature = "fuzzing"), feature = "lua52"))]
 #[doc(hidden)]
 #[path = "../../../fuzz/checks/mod.rs"]
 pub mod fuzzing;
 
 // The unit tests run Lua (fuzz/checks); the host crate links one into the
 // test binary (the plugin itself uses the emulator's).
-#[cfg(test)]
+#[cfg(all(test, feature = "lua52"))]
 extern crate craftos_host;
 
 /// The binding's Lua API, re-exported so that the plugin uses exactly this
 /// build of it.
 pub use mlua;
 
-use std::ffi::c_int;
+use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -42,10 +51,15 @@ use phoenix_events_core::{Pid, Ticket};
 use state::ProcessState;
 
 const PRELUDE: &str = include_str!("../../../lua/prelude.lua");
-/// Registry key of the incarnation this state belongs to; written last, so a
-/// provider finding it knows the state is fully set up.
-const INCARNATION_KEY: &std::ffi::CStr = c"phoenix_events.incarnation";
+/// Its address is the registry key (a light userdata: reading it allocates
+/// nothing, so cannot raise) of the incarnation this state belongs to;
+/// written last, so a provider finding it knows the state is fully set up.
+static INCARNATION_KEY: u8 = 0;
 const EXIT_GUARD_KEY: &str = "phoenix_events.exit_guard";
+
+fn incarnation_key() -> *mut c_void {
+    std::ptr::addr_of!(INCARNATION_KEY).cast_mut().cast()
+}
 
 /// Ends the process when its Lua state closes (shutdown, reboot, crash).
 struct ExitGuard {
@@ -83,11 +97,7 @@ pub fn install(
         .ok_or_else(|| mlua::Error::runtime("the process ended while starting"))?;
     let fast = Rc::new(fast::Fast::new(kernel.clone(), ticket, mailbox));
     let natives = syscalls::natives(lua)?;
-    let fast_natives = fast::natives(lua, fast.clone())?;
-    natives.set("yield", fast_natives.yield_)?;
-    natives.set("create", fast_natives.create)?;
-    natives.set("wrap", fast_natives.wrap)?;
-    natives.set("send_event", fast_natives.send_event)?;
+    fast::add_natives(lua, &natives, fast.clone())?;
     services::add_natives(lua, &natives)?;
     processes::add_natives(lua, &natives)?;
     let (syscall, run_handler, show_error, dispatcher): (Table, Function, Function, Function) = lua
@@ -103,10 +113,14 @@ pub fn install(
         os_time,
         fast,
     ));
-    lua.set_named_registry_value(
-        INCARNATION_KEY.to_str().expect("ASCII key"),
-        f64::from(ticket.incarnation),
-    )?;
+    // SAFETY: in a protected call: pushes a number and raw-sets it into the
+    // registry under a light userdata key.
+    unsafe {
+        lua.exec_raw::<()>((), |state| {
+            ffi::lua_pushnumber(state, f64::from(ticket.incarnation));
+            ffi::lua_rawsetp(state, ffi::LUA_REGISTRYINDEX, incarnation_key());
+        })?;
+    }
     Ok(syscall)
 }
 
@@ -146,13 +160,15 @@ pub unsafe fn provide(thread: *mut ffi::lua_State, ticket: Ticket) -> Option<Vec
 /// # Safety
 /// `thread` must be a live Lua thread, used on its computer's thread.
 unsafe fn incarnation_of(thread: *mut ffi::lua_State) -> Option<u32> {
-    // SAFETY: reading a registry field with a string key calls no
-    // metamethod; one stack slot is reserved and popped again.
+    // SAFETY: a raw read of the registry with a light userdata key calls no
+    // metamethod and allocates nothing; one stack slot is reserved (the
+    // emulator reserved four for a provider, so it never grows: no raise)
+    // and popped again.
     unsafe {
         if ffi::lua_checkstack(thread, 1) == 0 {
             return None;
         }
-        ffi::lua_getfield(thread, ffi::LUA_REGISTRYINDEX, INCARNATION_KEY.as_ptr());
+        ffi::lua_rawgetp(thread, ffi::LUA_REGISTRYINDEX, incarnation_key());
         let mut is_number: c_int = 0;
         let value = ffi::lua_tonumberx(thread, -1, &mut is_number);
         ffi::lua_settop(thread, -2);

@@ -8,15 +8,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mlua::{ffi, Lua};
 
-use super::convert::{to_payload_at, SendError};
+use super::convert::{scalar_payload_at, table_payload, SendError};
 use super::fast::{fast_of, Fast};
 
 /// `syscall.sendEvent(pid, name, params) -> boolean`.
 pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure whose upvalue 1 is the Slot (see
-    // `fast::natives`). Nothing owned by this frame is alive when Lua may
-    // raise: argument errors raise first; `send` returns with everything
-    // it owned dropped; `raise` takes the message into Lua before raising.
+    // `fast::add_natives`). Nothing owned by this frame is alive when Lua may
+    // raise: argument errors raise first, then `luaL_ref` (out of memory);
+    // `send`, inside `catch_unwind`, calls Lua only through mlua's protected
+    // call and returns with everything it owned dropped; `raise` takes the
+    // message into Lua before raising.
     unsafe {
         let count = ffi::lua_gettop(state);
         expect(state, count, 1, ffi::LUA_TNUMBER, c"number");
@@ -28,7 +30,17 @@ pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int 
             return 1;
         };
         let lua = Lua::get_or_init_from_ptr(state);
-        let outcome = catch_unwind(AssertUnwindSafe(|| send(lua, state, fast)));
+        // A table is walked in a protected call, which reaches it through
+        // the registry (see `convert::table_payload`).
+        let table = (ffi::lua_type(state, 3) == ffi::LUA_TTABLE).then(|| {
+            ffi::lua_pushvalue(state, 3);
+            ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX)
+        });
+        let outcome = catch_unwind(AssertUnwindSafe(|| send(lua, state, fast, table)));
+        if let Some(reference) = table {
+            // A raw write of an existing registry slot: raises nothing.
+            ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, reference);
+        }
         match outcome {
             Ok(Ok(sent)) => {
                 ffi::lua_pushboolean(state, c_int::from(sent));
@@ -69,17 +81,26 @@ unsafe fn expect(state: *mut ffi::lua_State, count: c_int, index: c_int, kind: c
     }
 }
 
-/// Copies the payload at index 3 and queues the event: whether it was
-/// queued (`false`: no such running process, its queue is full, or the
-/// payload is over the size limit), or the error to raise.
+/// Copies the payload at index 3 (a table: at registry reference `table`)
+/// and queues the event: whether it was queued (`false`: no such running
+/// process, its queue is full, or the payload is over the size limit), or
+/// the error to raise.
 ///
 /// # Safety
 /// Stack `[pid, name, params]` with free slots, on the computer's thread.
-unsafe fn send(lua: &Lua, state: *mut ffi::lua_State, fast: &Fast) -> Result<bool, String> {
-    // The payload first: converting may raise (out of memory) before this
-    // frame owns anything.
-    // SAFETY: index 3 exists and a slot is free (see `send_event`).
-    let payload = match unsafe { to_payload_at(lua, state, 3, fast.kernel.limits().payload) } {
+unsafe fn send(
+    lua: &Lua,
+    state: *mut ffi::lua_State,
+    fast: &Fast,
+    table: Option<c_int>,
+) -> Result<bool, String> {
+    let limit = fast.kernel.limits().payload;
+    let converted = match table {
+        Some(reference) => table_payload(lua, reference, limit),
+        // SAFETY: index 3 exists (see `send_event`).
+        None => unsafe { scalar_payload_at(state, 3, limit) },
+    };
+    let payload = match converted {
         Ok(payload) => payload,
         Err(SendError::TooLarge) => return Ok(false),
         Err(error) => return Err(error.message()),

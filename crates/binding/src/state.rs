@@ -134,7 +134,23 @@ impl ProcessState {
             visible = !event.cancelled; // the last one is the one received
         }
         self.fast.handed.set(self.handed.len());
+        // Everything handed over before it has left the emulator's queue,
+        // those counted as received at hand-over too (`Fast::unsure`).
+        self.fast.unsure.set(false);
         Some((visible, data))
+    }
+
+    #[cfg(wait_in_lua)]
+    /// An untracked wait: every handed event counts as received now (see
+    /// `fast/lua_wait.rs`). Returns how many were data events.
+    pub fn settle(&mut self) -> usize {
+        if self.handed.is_empty() {
+            return 0;
+        }
+        self.fast.unsure.set(true);
+        let data = self.handed.drain(..).filter(|e| e.data).count();
+        self.fast.handed.set(0);
+        data
     }
 }
 
