@@ -44,6 +44,7 @@ fn event_names_are_kept_byte_for_byte() {
 #[test]
 fn send_event_refuses_functions_coroutines_and_userdata_naming_the_place() {
     run_lua_test("send_unsendable.lua", &[0], &[0], 10);
+    run_lua_test("send_errors_hot.lua", &[0], &[0], 2);
 }
 
 #[test]

@@ -313,6 +313,7 @@ const PROGRAMS: &[Program] = &[
     test("send_data.lua", &[0, 1]),
     test("send_size.lua", &[0, 1]),
     test("send_unsendable.lua", &[0]),
+    test("send_errors_hot.lua", &[0]),
     test("events_names.lua", &[0]),
     test("send_order.lua", &[0, 1]),
     test("send_full.lua", &[0, 1]),

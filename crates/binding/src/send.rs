@@ -49,6 +49,7 @@ pub unsafe extern "C-unwind" fn send_event(state: *mut ffi::lua_State) -> c_int 
             Ok(Err(message)) => raise(lua, state, message),
             Err(panic) => {
                 drop(panic);
+                make_current(state);
                 ffi::luaL_error(state, c"sendEvent: internal error".as_ptr())
             }
         }
@@ -147,6 +148,37 @@ unsafe fn raise(lua: &Lua, state: *mut ffi::lua_State, message: String) -> c_int
         ffi::luaL_where(state, 1);
         ffi::lua_insert(state, -2);
         ffi::lua_concat(state, 2);
+        make_current(state);
         ffi::lua_error(state)
     }
+}
+
+/// Makes `state` LuaJIT's running thread again, before raising on it.
+///
+/// LuaJIT remembers which thread runs (`global_State.cur_L`); a trace exit
+/// takes it as the thread to go on with. A protected call that mlua runs on
+/// its own thread (walking the payload, pushing the message) makes that
+/// thread current. A normal return from this C function makes `state`
+/// current again, but an error does not: LuaJIT's landing pad of a Lua
+/// `pcall` leaves `cur_L` as it is, and the next trace exit on `state` then
+/// writes into another thread's C frame, which crashed CraftOS-PC
+/// Accelerated (`lj_trace_exit`; 1 run in 7 of `send_unsendable.lua`).
+/// Calling a C function on `state` makes it current. Lua 5.2 has no such
+/// field: nothing to do.
+///
+/// # Safety
+/// In a C function running on `state`, with a free stack slot.
+unsafe fn make_current(state: *mut ffi::lua_State) {
+    #[cfg(feature = "luajit")]
+    // SAFETY: a C function that returns nothing, called where a slot is
+    // free: it raises nothing (the stack needs no growing).
+    unsafe {
+        unsafe extern "C-unwind" fn nothing(_: *mut ffi::lua_State) -> c_int {
+            0
+        }
+        ffi::lua_pushcfunction(state, nothing);
+        ffi::lua_call(state, 0, 0);
+    }
+    #[cfg(not(feature = "luajit"))]
+    let _ = state;
 }
