@@ -396,7 +396,7 @@ const PROGRAMS: &[Program] = &[
     ),
 ];
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Variant {
     Standard,
     Accelerated,
@@ -743,17 +743,36 @@ fn every_program_in_craftos_pc_accelerated() {
     run_every_program(Variant::Accelerated);
 }
 
-/// Two real CraftOS-PC processes of `variant` joined by a local nats-server
-/// pass the cross-computer checks of tests/cluster.rs's pair test: send,
-/// signals with users and permissions, the registry, a full queue, SIGKILL.
-fn two_emulators_through_nats(variant: Variant) {
-    let what = format!(
-        "cluster pair program in two processes of {}",
-        variant.name()
-    );
-    let Some(emulator) = Emulator::of(variant) else {
-        let (binary, rom) = variant.variables();
-        not_run(1, &what, &format!("set {binary} and {rom}"));
+/// Two real CraftOS-PC processes, node 1 of `variants[0]` and node 2 of
+/// `variants[1]`, joined by a local nats-server, pass the cross-computer
+/// checks of tests/cluster.rs's pair test: send, signals with users and
+/// permissions, the registry, a full queue, SIGKILL.
+fn two_emulators_through_nats(variants: [Variant; 2]) {
+    let what = if variants[0] == variants[1] {
+        format!(
+            "cluster pair program in two processes of {}",
+            variants[0].name()
+        )
+    } else {
+        format!(
+            "cluster pair program in {} and {}",
+            variants[0].name(),
+            variants[1].name()
+        )
+    };
+    let Some(emulators) = variants
+        .iter()
+        .map(|&variant| Emulator::of(variant))
+        .collect::<Option<Vec<_>>>()
+    else {
+        let missing: Vec<String> = variants
+            .iter()
+            .map(|v| {
+                let (binary, rom) = v.variables();
+                format!("{binary} and {rom}")
+            })
+            .collect();
+        not_run(1, &what, &format!("set {}", missing.join(", ")));
         return;
     };
     let Some(nats) = support::cluster::Nats::start("two_emulators_through_nats") else {
@@ -793,20 +812,20 @@ fn two_emulators_through_nats(variant: Variant) {
         ),
     ];
     let started = Instant::now();
-    let emulator = &emulator;
     let failures: Vec<String> = std::thread::scope(|scope| {
         let runs: Vec<_> = nodes
             .iter()
-            .map(|program| scope.spawn(move || emulator.check(program).err()))
+            .zip(&emulators)
+            .map(|(program, emulator)| scope.spawn(move || emulator.check(program).err()))
             .collect();
         runs.into_iter()
             .filter_map(|run| run.join().unwrap())
             .collect()
     });
+    let plugins: Vec<String> = emulators.iter().map(Emulator::loading).collect();
     let summary = format!(
-        "{what} through nats-server ({}; plugin {}): {} in {:.0} s",
-        emulator.binary.display(),
-        emulator.loading(),
+        "{what} through nats-server (plugin {}): {} in {:.0} s",
+        plugins.join("; "),
         if failures.is_empty() {
             "passed"
         } else {
@@ -820,12 +839,18 @@ fn two_emulators_through_nats(variant: Variant) {
 
 #[test]
 fn two_standard_craftos_pc_processes_through_nats() {
-    two_emulators_through_nats(Variant::Standard);
+    two_emulators_through_nats([Variant::Standard; 2]);
 }
 
 #[test]
 fn two_craftos_pc_accelerated_processes_through_nats() {
-    two_emulators_through_nats(Variant::Accelerated);
+    two_emulators_through_nats([Variant::Accelerated; 2]);
+}
+
+/// One cluster, both builds: the wire between nodes knows nothing of Lua.
+#[test]
+fn a_standard_and_an_accelerated_craftos_pc_through_nats() {
+    two_emulators_through_nats([Variant::Standard, Variant::Accelerated]);
 }
 
 #[test]
