@@ -24,8 +24,10 @@ if me == 1 and os.getComputerLabel() == "second boot" then
     local ipc = require("system.ipc")
     check.eq(type(ipc.register), "function", "system.ipc is still mounted after the reboot")
     check.eq(#fs.list("/rom/modules/main/system"), 1, "and mounted once")
-    syscall.sendEvent(0, "second boot up", {})
+    -- Done before telling computer 0, which then ends this computer with
+    -- SIGKILL: afterwards, this computer may never run again.
     check.done()
+    syscall.sendEvent(0, "second boot up", {})
     while true do os.pullEventRaw() end
 end
 

@@ -141,9 +141,11 @@ end
 -- Computer 1 (alice): a target -------------------------------------------------
 
 if me == 1 then
+    -- The timers first: the others take "db" as the sign that computer 1
+    -- is ready to be looked at.
+    syscall.timer(3600)
+    syscall.timer(3600)
     check.eq(syscall.register("db"), true, "computer 1 registers db")
-    syscall.timer(3600)
-    syscall.timer(3600)
     check.done()
     while true do
         local _, params = os.pullEventRaw("signal")
