@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 /// Runs on every computer after check.lua, before the test program: clean output lines with
-/// the computer's ID, and computer 0 starts the others — one at a time:
+/// the computer's ID, flushed at once, and computer 0 starts the others — one at a time:
 /// CraftOS-PC v2.8.3 itself crashes when computers are created back to back
 /// (seen without any plugin: BIOS parse errors, then a segfault).
 const PRELUDE: &str = r##"
@@ -38,6 +38,10 @@ function print(...)
     local parts = {}
     for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
     native_term.write(("[%d] %s\n"):format(os.getComputerID(), table.concat(parts, "\t")))
+    -- Headless CraftOS-PC writes to a buffered stdout and flushes it only in
+    -- setCursorPos: without this, a computer's last lines can stay in the
+    -- buffer until the emulator is killed.
+    native_term.setCursorPos(native_term.getCursorPos())
 end
 printError = print
 if os.getComputerID() == 0 then
